@@ -1,0 +1,21 @@
+"""The one item newscrawl's spiders yield."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass
+class ArticleItem:
+    """An article page: the spider fills url, site and html; ExtractPipeline the rest."""
+
+    url: str
+    site: str
+    html: str = field(repr=False)  # kept out of log lines
+    title: str | None = None
+    published: date | None = None
+    author: str | None = None
+    source: str | None = None
+    language: str | None = None
+    text: str | None = None

@@ -1,0 +1,157 @@
+"""Recorded sites: the manifest format, replay (a download handler) and record (a middleware).
+
+A recording is a folder with ``manifest.json`` (URL, status, headers and body
+file of every response) and the body files; see tests/fixtures/README.md.
+Replay serves a request from the recordings found under NEWSCRAWL_REPLAY_DIR
+without touching the network; record saves every response a live crawl gets
+into NEWSCRAWL_RECORD_DIR.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+from w3lib.url import canonicalize_url
+
+MANIFEST = "manifest.json"
+# Headers worth keeping: what decoding, caching and redirects depend on.
+RECORDED_HEADERS = ("Content-Type", "Last-Modified", "ETag", "Location", "Content-Language")
+
+
+class RecordingError(Exception):
+    """A recording folder is missing or malformed; the message says which."""
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    url: str
+    status: int
+    headers: dict[str, str]
+    body_path: Path
+
+
+def manifest_paths(folder: Path) -> list[Path]:
+    """The manifests in a site folder, or in the site folders of a folder of sites."""
+    if not folder.is_dir():
+        raise RecordingError(f"no recordings folder at {folder}")
+    paths = [folder / MANIFEST] if (folder / MANIFEST).is_file() else sorted(folder.glob(f"*/{MANIFEST}"))
+    if not paths:
+        raise RecordingError(f"no {MANIFEST} in {folder} or its subfolders")
+    return paths
+
+
+def load_manifest(path: Path) -> tuple[str, list[RecordedResponse]]:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        responses = [
+            RecordedResponse(entry["url"], int(entry.get("status", 200)),
+                             dict(entry.get("headers", {})), path.parent / entry["body"])
+            for entry in manifest["responses"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RecordingError(f"unreadable recording manifest {path}: {exc}") from None
+    return manifest.get("site", path.parent.name), responses
+
+
+def load_recordings(folder: Path) -> dict[str, RecordedResponse]:
+    """Every recorded response under folder, by canonical URL."""
+    recorded = {}
+    for path in manifest_paths(folder):
+        for response in load_manifest(path)[1]:
+            recorded[canonicalize_url(response.url)] = response
+    return recorded
+
+
+class ReplayDownloadHandler(BaseDownloadHandler):
+    """Answers http(s) requests from recordings: the spiders run unchanged, offline."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        folder = crawler.settings.get("NEWSCRAWL_REPLAY_DIR")
+        if not folder:
+            raise NotConfigured("NEWSCRAWL_REPLAY_DIR is not set")
+        self.recorded = load_recordings(Path(folder))
+
+    async def download_request(self, request: Request) -> Response:
+        recorded = self.recorded.get(canonicalize_url(request.url))
+        if recorded is None:
+            self.crawler.stats.inc_value("newscrawl/replay_unrecorded")
+            return Response(request.url, status=404, request=request,
+                            headers={"Content-Type": "text/plain"}, body=b"not recorded")
+        body = recorded.body_path.read_bytes()
+        headers = Headers(recorded.headers)
+        response_class = responsetypes.from_args(headers=headers, url=recorded.url, body=body)
+        return response_class(url=request.url, status=recorded.status, headers=headers,
+                              body=body, request=request)
+
+
+class RecordResponses:
+    """Downloader middleware: saves every response of a live crawl as a recording.
+
+    It sits below RedirectMiddleware, so redirects are recorded as the 3xx
+    responses they are; the record command turns HTTP compression off so the
+    bodies are stored as plain bytes.
+    """
+
+    def __init__(self, folder: Path, site: str):
+        self.recording = RecordingWriter(folder, site)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        folder = crawler.settings.get("NEWSCRAWL_RECORD_DIR")
+        if not folder:
+            raise NotConfigured("NEWSCRAWL_RECORD_DIR is not set")
+        return cls(Path(folder), crawler.spidercls.name)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self.recording.add(request.url, response.status, response.headers, response.body)
+        return response
+
+
+class RecordingWriter:
+    """Writes body files and keeps manifest.json current after every response,
+    so a recording interrupted half-way is still a valid (smaller) recording."""
+
+    def __init__(self, folder: Path, site: str):
+        self.folder = folder
+        self.site = site
+        self.entries: dict[str, dict] = {}
+        (folder / "pages").mkdir(parents=True, exist_ok=True)
+        if (folder / MANIFEST).is_file():  # recording again adds to what is there
+            _, responses = load_manifest(folder / MANIFEST)
+            for old in responses:
+                self.entries[old.url] = {"url": old.url, "status": old.status, "headers": old.headers,
+                                         "body": old.body_path.relative_to(folder).as_posix()}
+
+    def add(self, url: str, status: int, headers: Headers, body: bytes) -> None:
+        body_name = f"pages/{_file_name(url)}"
+        (self.folder / body_name).write_bytes(body)
+        kept = {name: headers.get(name).decode("latin-1") for name in RECORDED_HEADERS if headers.get(name)}
+        self.entries[url] = {"url": url, "status": status, "headers": kept, "body": body_name}
+        self._write_manifest()
+
+    def _write_manifest(self) -> None:
+        manifest = {"site": self.site, "responses": sorted(self.entries.values(), key=lambda e: e["url"])}
+        partial = self.folder / (MANIFEST + ".part")
+        partial.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(partial, self.folder / MANIFEST)
+
+
+def _file_name(url: str) -> str:
+    """A readable, unique file name for a URL's body: its path plus a short hash."""
+    parts = urlsplit(url)
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", parts.path.strip("/"))[-80:].strip("-.") or "index"
+    digest = hashlib.sha1(url.encode("utf-8")).hexdigest()[:8]
+    stem, dot, suffix = readable.rpartition(".")
+    return f"{stem}-{digest}.{suffix}" if dot and len(suffix) <= 5 else f"{readable}-{digest}"

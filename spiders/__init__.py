@@ -1,0 +1,1 @@
+"""One module per news site; the shared behaviour lives in spiders.base."""
