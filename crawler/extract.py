@@ -112,11 +112,14 @@ def _select(tree, css: str) -> list:
     return tree.xpath(GenericTranslator().css_to_xpath(css))
 
 
+_LINE_BREAKING = {"br", "p", "div", "li", "tr", "td", "th", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
 def _text_of(element) -> str:
-    """The element's text, one line per visual line (<br> breaks a line)."""
+    """The element's text, one line per visual line (<br> and block ends break lines)."""
     element = copy.deepcopy(element)  # extraction must not change the tree it reads
-    for br in element.iter("br"):
-        br.tail = "\n" + (br.tail or "")
+    for child in element.iter(*_LINE_BREAKING):
+        child.tail = "\n" + (child.tail or "")
     return "\n".join(_clean_line(line) for line in element.text_content().splitlines())
 
 
@@ -140,8 +143,9 @@ def _labelled_fields(text: str) -> dict[str, str]:
             value = line[match.end():following.start() if following else None].strip(" |/")
             if value and field not in fields:
                 fields[field] = value
-        if not matches and "date" not in fields and _parse_date(line):
-            fields["date"] = line.strip()  # a bare date in the byline, as ROCAR prints it
+        unlabelled = line[:matches[0].start()] if matches else line
+        if "date" not in fields and _parse_date(unlabelled):
+            fields["date"] = unlabelled.strip()  # a bare date in the byline, as ROCAR prints it
     return fields
 
 
