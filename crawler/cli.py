@@ -12,7 +12,7 @@ from pathlib import Path
 from scrapy.spiderloader import get_spider_loader
 
 from crawler import runner
-from crawler.recordings import RecordingError, manifest_paths
+from crawler.recordings import RecordingError, load_recordings
 from storage import Store, StoreError
 from storage.migrations import upgrade
 
@@ -98,7 +98,7 @@ def cmd_crawl(args) -> int:
     sites = _known_sites(args.sites, settings)
     if args.replay:
         folder = Path(args.replay)
-        manifest_paths(folder)  # fails early, with one line, on a missing or empty folder
+        load_recordings(folder)  # fails early, in one line, on a missing folder or a bad manifest
         runner.use_replay(settings, folder)
     Store(settings["NEWSCRAWL_DB"]).close()  # an unusable store is reported before crawling
     results = runner.run_crawls(sites, settings)

@@ -18,7 +18,7 @@ fetched once and yields an ArticleItem. Article pages are leaves: links on them
 
 from __future__ import annotations
 
-from scrapy import Spider
+from scrapy import Request, Spider
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.extract import SiteRules
@@ -37,6 +37,12 @@ class NewsSpider(Spider):
                                       unique=True)
         # an empty pattern would allow every link: a column without pagination has no list links
         cls._list_pages = LinkExtractor(allow=cls.list_links, unique=True) if cls.list_links else None
+
+    async def start(self):
+        # Scrapy's default start requests skip the duplicate filter, so the
+        # pager's link back to page 1 would fetch it a second time.
+        for url in self.start_urls:
+            yield Request(url)
 
     def parse(self, response):
         """A list page: follow its articles and its pagination."""

@@ -100,7 +100,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _create_engine(url: str) -> Engine:
+def _create_engine(url: str, must_exist: bool = False) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -111,6 +111,8 @@ def _create_engine(url: str) -> Engine:
             path.parent.mkdir()  # the default location, created on first use
         if not path.parent.is_dir():
             raise StoreError(f"cannot open database {url}: folder {path.parent} does not exist")
+        if must_exist and not path.exists():
+            raise StoreError(f"{url} holds no newscrawl store yet; run a crawl first")
     try:
         engine = create_engine(url)
     except Exception as exc:  # missing driver, bad options...
@@ -123,7 +125,7 @@ def _create_engine(url: str) -> Engine:
 class Store:
     def __init__(self, url: str, *, create: bool = True):
         self.url = url
-        self.engine = _create_engine(url)
+        self.engine = _create_engine(url, must_exist=not create)
         try:
             self._check_schema(create)
         except OperationalError as exc:

@@ -1,0 +1,51 @@
+"""A recorded site served over real HTTP on 127.0.0.1, for tests of the live path.
+
+The server acts as an HTTP proxy: with http_proxy pointing at it, a crawl asks
+for the real URLs (http://www.hnjgdj.gov.cn/...) and gets the recorded
+responses, so spiders, allowed_domains and the Scrapy downloader all run as in
+a live crawl while nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from crawler.recordings import load_recordings
+from w3lib.url import canonicalize_url
+
+
+@contextmanager
+def recorded_site_proxy(folder: Path):
+    recorded = load_recordings(folder)
+    requests: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            url = self.path if self.path.startswith("http") else f"http://{self.headers['Host']}{self.path}"
+            requests.append(url)
+            response = recorded.get(canonicalize_url(url))
+            if response is None:
+                self.send_error(404)
+                return
+            body = response.body_path.read_bytes()
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,113 @@
+"""The command line: every command's normal use and its answers to bad input."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from crawler.cli import EXPORT_FIELDS
+from tests.cli_runner import newscrawl
+from tests.fixture_sites import quality
+
+REQUIRED_EXPORT_KEYS = {"url", "site", "title", "published", "author", "source", "language",
+                        "text", "content_hash", "first_seen"}
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'articles.db'}"
+    result = newscrawl("crawl", "jfmi", "rocar", "--replay", "--db", url)
+    assert result.returncode == 0, result.stderr
+    return url
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("newscrawl: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.parametrize("command", [[], ["crawl"], ["record"], ["sites"], ["stats"], ["export"], ["db", "upgrade"]])
+def test_every_command_has_help(command):
+    result = newscrawl(*command, "--help")
+    assert result.returncode == 0 and "usage: newscrawl" in result.stdout
+
+
+def test_sites_lists_every_spider_with_its_start_url():
+    lines = newscrawl("sites").stdout.splitlines()
+    assert {line.split()[0] for line in lines} == {"4ll", "bluestar", "henan", "jfmi", "rocar"}
+    assert "rocar      https://www.rocar.net/en/menu139/" in lines
+
+
+def test_export_jsonl_has_one_article_per_line_with_the_documented_keys(db):
+    result = newscrawl("export", "--format", "jsonl", "--db", db)
+    articles = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(articles) == len(quality("jfmi")["articles"]) + len(quality("rocar")["articles"])
+    assert all(REQUIRED_EXPORT_KEYS <= set(article) for article in articles)
+    seed = next(a for a in articles if a["url"].endswith("t20161010_104333.html"))
+    assert seed["published"] == "2016-07-27" and seed["site"] == "jfmi"
+    assert seed["text"].split("\n")[0].startswith("On April 29, the Party Committee of JFMI")
+
+
+def test_export_csv_to_a_file(db, tmp_path):
+    out = tmp_path / "articles.csv"
+    assert newscrawl("export", "--format", "csv", "-o", str(out), "--db", db).returncode == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert list(rows[0]) == EXPORT_FIELDS
+    assert {row["site"] for row in rows} == {"jfmi", "rocar"}
+
+
+def test_stats_shows_each_crawled_site_and_its_last_run(db):
+    lines = newscrawl("stats", "--db", db).stdout.splitlines()
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert set(rows) == {"jfmi", "rocar"}
+    assert rows["rocar"][1] == str(len(quality("rocar")["articles"]))
+    assert "finished" in rows["rocar"]
+
+
+def test_unknown_site(tmp_path):
+    assert_one_line_error(newscrawl("crawl", "nosuchsite", "--db", f"sqlite:///{tmp_path}/a.db"),
+                          "unknown site 'nosuchsite'", "rocar")
+
+
+def test_missing_fixture_folder(tmp_path):
+    assert_one_line_error(newscrawl("crawl", "--replay", str(tmp_path / "none"), "--db", f"sqlite:///{tmp_path}/a.db"),
+                          "no recordings folder")
+
+
+def test_malformed_manifest(tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "manifest.json").write_text("{not json")
+    assert_one_line_error(newscrawl("crawl", "--replay", str(tmp_path / "site"), "--db", f"sqlite:///{tmp_path}/a.db"),
+                          "unreadable recording manifest")
+
+
+@pytest.mark.parametrize("command", [["stats"], ["export"], ["crawl", "rocar", "--replay"]])
+def test_unreadable_database_path(command, tmp_path):
+    assert_one_line_error(newscrawl(*command, "--db", f"sqlite:///{tmp_path}/missing/dir/a.db"), "does not exist")
+
+
+def test_a_directory_as_database(tmp_path):
+    assert_one_line_error(newscrawl("stats", "--db", f"sqlite:///{tmp_path}"), "cannot open database")
+
+
+def test_reading_an_empty_location_does_not_create_a_store(tmp_path):
+    assert_one_line_error(newscrawl("stats", "--db", f"sqlite:///{tmp_path}/new.db"), "run a crawl first")
+    assert not (tmp_path / "new.db").exists()
+
+
+def test_bad_setting_override(tmp_path):
+    assert_one_line_error(newscrawl("crawl", "-s", "NOEQUALS", "--db", f"sqlite:///{tmp_path}/a.db"), "NAME=VALUE")
+
+
+def test_unwritable_export_file(db, tmp_path):
+    assert_one_line_error(newscrawl("export", "-o", str(tmp_path / "no" / "out.jsonl"), "--db", db), "cannot write")
+
+
+def test_bad_arguments_exit_2():
+    result = newscrawl("export", "--format", "xml")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
