@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -30,6 +30,8 @@ class Article(Base):
     raw_html: Mapped[bytes] = mapped_column(LargeBinary)
     first_seen: Mapped[datetime] = mapped_column(DateTime)
     last_seen: Mapped[datetime] = mapped_column(DateTime)
+    # the earliest stored copy of the same story (a reprint elsewhere); None for originals
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
 
 
 class CrawlRun(Base):
@@ -47,3 +49,28 @@ class CrawlRun(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     empty_pages: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)  # why a failed run failed
+
+
+class ArticleFetch(Base):
+    """One row each time a crawl saw an article: its crawl history."""
+
+    __tablename__ = "article_fetches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(16))  # new, updated, unchanged
+
+
+class NearDuplicateBand(Base):
+    """Locality-sensitive hash buckets of an article's text: articles that share a
+    bucket in any band are near-duplicate candidates, found by index, not by scan."""
+
+    __tablename__ = "near_duplicate_bands"
+
+    band: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)

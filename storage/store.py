@@ -152,6 +152,24 @@ class Store:
                 f"(schema {current}); upgrade newscrawl to use it"
             )
 
+    @staticmethod
+    def upgrade(url: str) -> bool:
+        """Bring the store at url to the current schema; False when it already was."""
+        engine = _create_engine(url)
+        try:
+            current = migrations.current_revision(engine)
+            if current == migrations.head_revision():
+                return False
+            if current is not None and not migrations.is_known(current):
+                raise StoreError(f"the store at {url} was written by a newer newscrawl "
+                                 f"(schema {current}); upgrade newscrawl to use it")
+            migrations.upgrade(engine)
+            return True
+        except OperationalError as exc:
+            raise StoreError(f"cannot open database {url}: {exc.orig}") from None
+        finally:
+            engine.dispose()
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from crawler.cli import EXPORT_FIELDS
+from crawler.commands.export import FIELDS as EXPORT_FIELDS
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import quality
 

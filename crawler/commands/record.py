@@ -1,0 +1,25 @@
+"""newscrawl record SITE [--out DIR]"""
+
+from pathlib import Path
+
+from crawler import runner
+from crawler.commands.common import add_settings_option, known_sites, setting_overrides
+
+HELP = "crawl one site live and save every response as a recording"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("site", metavar="SITE")
+    parser.add_argument("--out", metavar="DIR", help="recording folder (default: recordings/SITE)")
+    add_settings_option(parser)
+
+
+def run(args) -> int:
+    settings = runner.project_settings(overrides=setting_overrides(args.set))
+    [site] = known_sites([args.site], settings)
+    folder = Path(args.out or f"recordings/{site}")
+    runner.use_recording(settings, folder)
+    [result] = runner.run_crawls([site], settings)
+    print(f"recorded {result.counts.pages} responses of {site} into {folder} "
+          f"({result.counts.errors} errors, {result.outcome})")
+    return 0 if result.outcome == "finished" else 1
