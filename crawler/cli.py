@@ -9,9 +9,10 @@ import sys
 
 from crawler.commands.common import CommandError
 from crawler.recordings import RecordingError
+from crawler.sites import SitesFileError
 from storage import StoreError
 
-COMMANDS = ["crawl", "record", "sites", "stats", "export", "db"]
+COMMANDS = ["crawl", "record", "sites", "stats", "export", "search", "show", "re-extract", "browse", "schedule", "db"]
 USAGE_ERROR = 2
 
 
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CommandError, StoreError, RecordingError) as exc:
+    except (CommandError, StoreError, RecordingError, SitesFileError) as exc:
         print(f"newscrawl: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
@@ -35,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(run=lambda _args: parser.print_help() or 0)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMANDS:
-        command = importlib.import_module(f"crawler.commands.{name}")
+        command = importlib.import_module(f"crawler.commands.{name.replace('-', '_')}")  # a module name holds no hyphen
         sub = subparsers.add_parser(name, help=command.HELP, description=command.HELP)
         command.add_arguments(sub)
         sub.set_defaults(run=command.run)

@@ -19,6 +19,9 @@ def run_counts(stats: dict) -> RunCounts:
         empty_pages=stats.get("newscrawl/empty_pages", 0),
         # failed downloads and spider errors are logged as errors; 4xx/5xx pages are ignored
         errors=stats.get("log_count/ERROR", 0) + stats.get("httperror/response_ignored_count", 0),
+        # crawler/incremental.py
+        articles_skipped=stats.get("newscrawl/skipped_known", 0) + stats.get("newscrawl/skipped_old", 0),
+        not_modified=stats.get("newscrawl/not_modified", 0),
     )
 
 
@@ -42,6 +45,8 @@ class CrawlRunRecorder:
     def spider_opened(self, spider) -> None:
         self.store = Store(self.crawler.settings["NEWSCRAWL_DB"])
         self.run_id = self.store.start_run(spider.name)
+        # StoreArticles files each article's fetch under this run
+        self.crawler.stats.set_value("newscrawl/run_id", self.run_id)
 
     def spider_closed(self, spider, reason: str) -> None:
         self.store.finish_run(self.run_id, reason, run_counts(self.crawler.stats.get_stats()))

@@ -50,26 +50,30 @@ class DropEmptyArticles:
 
 
 class StoreArticles:
-    """Saves articles; the store keeps one copy per canonical URL and per text."""
+    """Saves articles; the store keeps one copy per canonical URL and per text, and
+    links near-duplicates (the same story reprinted elsewhere) into clusters."""
 
-    def __init__(self, db_url: str, stats):
+    def __init__(self, db_url: str, stats, near_duplicate_threshold: float):
         self.db_url = db_url
         self.stats = stats
+        self.near_duplicate_threshold = near_duplicate_threshold
         self.store: Store | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings["NEWSCRAWL_DB"], crawler.stats)
+        return cls(crawler.settings["NEWSCRAWL_DB"], crawler.stats,
+                   crawler.settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"))
 
     def open_spider(self) -> None:
-        self.store = Store(self.db_url)
+        self.store = Store(self.db_url, near_duplicate_threshold=self.near_duplicate_threshold)
 
     def close_spider(self) -> None:
         self.store.close()
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
+        url = canonicalize_url(item.url)
         outcome = self.store.save_article(ArticleRecord(
-            url=canonicalize_url(item.url),
+            url=url,
             site=item.site,
             title=item.title,
             text=item.text,
@@ -78,8 +82,11 @@ class StoreArticles:
             source=item.source,
             language=item.language,
             html=item.html,
-        ))
+        ), run_id=self.stats.get_value("newscrawl/run_id"))
         self.stats.inc_value(f"newscrawl/articles_{outcome.value}")
         if outcome is SaveOutcome.DUPLICATE:
             logger.info("same text as a stored article: %s", item.url)
+        elif outcome is SaveOutcome.NEW and self.store.near_duplicates(self.store.find_article(url=url)):
+            self.stats.inc_value("newscrawl/near_duplicates")
+            logger.info("a near-duplicate of a stored article: %s", item.url)
         return item

@@ -5,12 +5,15 @@ commands both talk to the store through :class:`storage.store.Store`.
 """
 
 from storage.store import (
+    EXTRACTED_FIELDS,
     ArticleRecord,
     RunCounts,
     SaveOutcome,
     SiteSummary,
     Store,
     StoreError,
+    database_file,
 )
 
-__all__ = ["ArticleRecord", "RunCounts", "SaveOutcome", "SiteSummary", "Store", "StoreError"]
+__all__ = ["EXTRACTED_FIELDS", "ArticleRecord", "RunCounts", "SaveOutcome", "SiteSummary", "Store", "StoreError",
+           "database_file"]

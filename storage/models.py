@@ -30,7 +30,8 @@ class Article(Base):
     raw_html: Mapped[bytes] = mapped_column(LargeBinary)
     first_seen: Mapped[datetime] = mapped_column(DateTime)
     last_seen: Mapped[datetime] = mapped_column(DateTime)
-    # the earliest stored copy of the same story (a reprint elsewhere); None for originals
+    # the earliest copy of the same story reprinted elsewhere (the first published, then the
+    # first stored: storage/near_duplicates.py); None for that earliest copy itself
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
 
 
@@ -49,6 +50,9 @@ class CrawlRun(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     empty_pages: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    # not fetched: already stored, or listed before --since (0003)
+    articles_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)  # pages the server answered 304
     error: Mapped[str | None] = mapped_column(Text)  # why a failed run failed
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
+from pathlib import Path
 
 from scrapy.spiderloader import get_spider_loader
 
@@ -29,6 +31,20 @@ def add_json_option(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+def add_sites_file_option(parser) -> None:
+    parser.add_argument("--sites-file", metavar="PATH",
+                        help="TOML file of [sites.NAME] entries, sites crawled without a spider module "
+                             "(default: sites.toml in the working directory, if there is one)")
+
+
+def use_sites_file(settings, path: str | None) -> None:
+    if path is None:
+        return
+    if not Path(path).is_file():
+        raise CommandError(f"no sites file at {path}")
+    settings.set("NEWSCRAWL_SITES_FILE", path, priority="cmdline")
+
+
 def setting_overrides(pairs: list[str]) -> dict[str, str]:
     overrides = {}
     for pair in pairs:
@@ -48,6 +64,14 @@ def known_sites(requested: list[str], settings) -> list[str]:
     return requested or known
 
 
+def parse_date(value: str, option: str) -> date:
+    """A YYYY-MM-DD date given on the command line."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{option} takes a date like 2024-05-31, not {value!r}") from None
+
+
 def spider_class(name: str, settings):
     return get_spider_loader(settings).load(name)
 
@@ -57,12 +81,12 @@ def existing_store(db: str | None) -> Store:
     return Store(runner.project_settings(db)["NEWSCRAWL_DB"], create=False)
 
 
-def print_table(rows: list[tuple]) -> None:
-    """Aligned columns: the first left-aligned, the rest right-aligned."""
+def print_table(rows: list[tuple], left: tuple[int, ...] = (0,)) -> None:
+    """Aligned columns: those numbered in `left` left-aligned (text), the rest right-aligned."""
     rows = [tuple(str(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
+        print("  ".join(cell.ljust(width) if i in left else cell.rjust(width)
                         for i, (cell, width) in enumerate(zip(row, widths))).rstrip())
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
+from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
@@ -15,9 +20,30 @@ _HERE = Path(__file__).parent
 
 def _config(engine: Engine | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(_HERE))
+    config.set_main_option("script_location", _script_location())
     config.attributes["engine"] = engine
     return config
+
+
+@functools.cache
+def _script_location() -> str:
+    """Alembic reads its scripts from a folder: when this package is inside a zipped egg (as
+    Scrapyd runs the project) they are copied out to a temporary one."""
+    if _HERE.is_dir():
+        return str(_HERE)
+    folder = Path(tempfile.mkdtemp(prefix="newscrawl-migrations-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    _copy_tree(files(__name__), folder)
+    return str(folder)
+
+
+def _copy_tree(source, target: Path) -> None:
+    for entry in source.iterdir():
+        if entry.is_dir():
+            (target / entry.name).mkdir()
+            _copy_tree(entry, target / entry.name)
+        else:
+            (target / entry.name).write_bytes(entry.read_bytes())
 
 
 def head_revision() -> str:

@@ -1,0 +1,68 @@
+"""The store in Datasette: our metadata, read-only, raw HTML out of the articles table view."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+import uvicorn
+from datasette import hookimpl
+from datasette.app import Datasette
+from datasette.database import Database
+from datasette.plugins import pm
+
+# The name in Datasette's URLs (/newscrawl/articles), fixed whatever the file is called
+# so that the metadata, which is keyed by database name, always applies.
+DATABASE = "newscrawl"
+METADATA = Path(__file__).with_name("datasette_metadata.json")
+SETTINGS = {"truncate_cells_html": 200}  # article bodies would make every table row a page long
+ARTICLES_TABLE = re.compile(rf"^/{DATABASE}/articles(\.\w+)?$")
+
+
+def datasette(path: Path) -> Datasette:
+    """Datasette over the SQLite store at path, reading only.
+
+    The database is opened as a mutable file, so Datasette reads it through plain
+    `mode=ro` connections. A crawl may be writing to the store: in WAL mode such
+    a connection sees every committed transaction and never blocks the writer.
+    Datasette's immutable mode (`-i`, `immutable=1`) would be wrong here: it
+    skips locking and the WAL file, so it shows stale data (whatever is not yet
+    checkpointed) and can read a page mid-checkpoint. Datasette only writes
+    through canned queries marked `write`, and ours are all reads.
+    """
+    if not pm.is_registered(HideRawHtml):
+        pm.register(HideRawHtml, name="newscrawl")
+    instance = Datasette(metadata=json.loads(METADATA.read_text(encoding="utf-8")), settings=SETTINGS)
+    instance.remove_database("_memory")  # added when no file is given, meaningless here
+    instance.add_database(Database(instance, path=str(path), is_mutable=True), name=DATABASE)
+    return instance
+
+
+def serve(instance: Datasette, listener: socket.socket) -> None:
+    """Serve until Ctrl-C or SIGTERM, with uvicorn (the server `datasette serve` runs)."""
+    uvicorn.Server(uvicorn.Config(instance.app(), log_level="warning")).run(sockets=[listener])
+
+
+class HideRawHtml:
+    """A Datasette plugin: the articles table (page, JSON, CSV) leaves out the
+    compressed raw_html blob unless the request picks its columns itself
+    (`?_col=` / `?_nocol=`). Datasette has no metadata setting for this."""
+
+    @staticmethod
+    @hookimpl
+    def asgi_wrapper(datasette):
+        def wrap(app):
+            async def without_raw_html(scope, receive, send):
+                if scope["type"] == "http" and ARTICLES_TABLE.match(scope["path"]):
+                    query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                    if not any(name in ("_col", "_nocol") for name, _ in query):
+                        query.append(("_nocol", "raw_html"))
+                        scope = dict(scope, query_string=urlencode(query).encode("latin-1"))
+                await app(scope, receive, send)
+
+            return without_raw_html
+
+        return wrap

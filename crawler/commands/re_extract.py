@@ -1,0 +1,81 @@
+"""newscrawl re-extract [SITE ...] [--dry-run] [--json]"""
+
+from dataclasses import asdict, dataclass, field, replace
+
+from crawler import runner
+from crawler.commands.common import (add_db_option, add_json_option, add_sites_file_option, existing_store,
+                                     known_sites, print_json, print_table, spider_class, use_sites_file)
+from crawler.extract import extract
+from storage import EXTRACTED_FIELDS, Store
+
+HELP = ("run the current extraction over the stored raw HTML (no network) and update what changed, "
+        "so a fixed site rule reaches articles crawled before")
+
+
+@dataclass
+class SiteReport:
+    checked: int = 0
+    changed: int = 0
+    # field name -> articles in which it changed
+    fields: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXTRACTED_FIELDS, 0))
+    now_empty: list[str] = field(default_factory=list)  # URLs the extraction finds no text or title in: kept
+    same_text_as: dict[str, str] = field(default_factory=dict)  # URL -> the article that has its new text
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("sites", nargs="*", metavar="SITE", help="spider names (default: every site)")
+    parser.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    add_json_option(parser)
+    add_db_option(parser)
+    add_sites_file_option(parser)
+
+
+def run(args) -> int:
+    settings = runner.project_settings(args.db)
+    use_sites_file(settings, args.sites_file)  # sites crawled without a spider module are re-extracted too
+    sites = known_sites(args.sites, settings)
+    store = existing_store(args.db)
+    reports = {site: re_extract(store, site, spider_class(site, settings).extraction_rules, args.dry_run)
+               for site in sites}
+    if args.json:
+        print_json({"dry_run": args.dry_run, "sites": {site: asdict(report) for site, report in reports.items()}})
+    else:
+        print_report(reports, args.dry_run)
+    return 0
+
+
+def re_extract(store: Store, site: str, rules, dry_run: bool) -> SiteReport:
+    report = SiteReport()
+    for stored in store.stored_pages(site):
+        report.checked += 1
+        fresh = replace(stored, **asdict(extract(stored.html, stored.url, rules)))
+        changed = [name for name in EXTRACTED_FIELDS if getattr(fresh, name) != getattr(stored, name)]
+        if not changed:
+            continue
+        if not fresh.text or not fresh.title:
+            # the crawl would not store such a page; a worse rule must not wipe a good article
+            report.now_empty.append(stored.url)
+        elif twin := store.update_extraction(fresh, dry_run=dry_run):
+            report.same_text_as[stored.url] = twin
+        else:
+            report.changed += 1
+            for name in changed:
+                report.fields[name] += 1
+    return report
+
+
+def print_report(reports: dict[str, SiteReport], dry_run: bool) -> None:
+    """One column per site, so that the field names fit down the side."""
+    rows = {"checked": [report.checked for report in reports.values()],
+            "changed": [report.changed for report in reports.values()]}
+    rows.update({f"  {name}": [report.fields[name] for report in reports.values()] for name in EXTRACTED_FIELDS})
+    rows["now empty, kept"] = [len(report.now_empty) for report in reports.values()]
+    rows["same text, skipped"] = [len(report.same_text_as) for report in reports.values()]
+    print_table([("", *reports)] + [(label, *values) for label, values in rows.items()])
+    for report in reports.values():
+        for url in report.now_empty:
+            print(f"now empty, kept: {url}")
+        for url, twin in report.same_text_as.items():
+            print(f"same text as {twin}, skipped: {url}")
+    if dry_run:
+        print("dry run: nothing was changed")

@@ -1,0 +1,55 @@
+"""newscrawl show URL|ID [--json]"""
+
+from dataclasses import asdict, fields
+from datetime import datetime
+
+from w3lib.url import canonicalize_url
+
+from crawler.commands.common import (CommandError, add_db_option, add_json_option, existing_store, print_json,
+                                     print_table)
+from storage.store import StoredArticle
+
+HELP = "one stored article: its metadata, near-duplicates, crawl history and text"
+# what the near-duplicates list tells of each copy
+COPY_FIELDS = ("id", "published", "site", "title", "url")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("article", metavar="URL|ID", help="the article's URL (any form of it) or its id")
+    add_json_option(parser)
+    add_db_option(parser)
+
+
+def run(args) -> int:
+    store = existing_store(args.db)
+    if args.article.isdigit():
+        article = store.find_article(article_id=int(args.article))
+    else:  # stored URLs are canonical, as the crawl's StoreArticles pipeline saves them
+        article = store.find_article(url=canonicalize_url(args.article))
+    if article is None:
+        raise CommandError(f"no article {args.article!r} in the store")
+    copies = store.near_duplicates(article)
+    history = store.fetch_history(article.id)
+    if args.json:
+        print_json({**asdict(article),
+                    "near_duplicates": [{name: getattr(copy, name) for name in COPY_FIELDS} for copy in copies],
+                    "history": [asdict(fetch) for fetch in history]})
+        return 0
+    print_table([(spec.name, _cell(getattr(article, spec.name))) for spec in fields(StoredArticle)
+                 if spec.name != "text"], left=(0, 1))
+    print(f"\nnear-duplicates: {len(copies) or 'none'}")
+    if copies:
+        print_table([COPY_FIELDS] + [tuple(_cell(getattr(copy, name)) for name in COPY_FIELDS) for copy in copies],
+                    left=(2, 3, 4))
+    print("\ncrawl history:")
+    print_table([("fetched", "run", "spider", "outcome")]
+                + [(_cell(f.fetched_at), _cell(f.run_id), _cell(f.spider), f.outcome) for f in history],
+                left=(0, 2, 3))
+    print(f"\ntext:\n{article.text}")
+    return 0
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:%Y-%m-%d %H:%M:%S}" if isinstance(value, datetime) else str(value)

@@ -1,0 +1,201 @@
+"""Near-duplicates: the same story stored under other URLs, found through an index.
+
+Parent companies, regulators and aggregators reprint a story with other chrome,
+a prefix on the title, an editor's line added or the last paragraph trimmed.
+Every copy is stored (they are different pages); each joins a cluster whose
+root, ``articles.duplicate_of`` of every other copy, is the earliest copy:
+the one published first (undated copies count as the latest), then the one
+stored first.
+
+Similarity. A text is read as tokens: words, lowercased, punctuation dropped,
+and in Chinese, which has no spaces, single characters. Its shingles are the
+runs of SHINGLE_SIZE tokens. Two texts are as similar as the Jaccard index of
+their shingle sets, |A ∩ B| / |A ∪ B|; copies are those at least as similar as
+the threshold (DEFAULT_THRESHOLD unless the store is given another).
+
+Index. MinHash (datasketch) condenses a shingle set into NUM_PERM values, each
+the same for two sets with a probability equal to their similarity s. Banded
+LSH cuts the values into BANDS bands of ROWS; an article is stored under one
+bucket per band (table near_duplicate_bands) and two articles are candidates
+when they share a bucket in any band, which happens with probability
+
+    P(s) = 1 - (1 - s ** ROWS) ** BANDS          (the S-curve)
+
+With 32 bands of 4 rows: P(0.1) = 0.003, P(0.3) = 0.23, P(0.4) = 0.56,
+P(0.5) = 0.87, P(0.6) = 0.988, P(0.7) = 0.9996. A copy is found almost
+surely from a similarity of 0.6 up (less surely down to 0.5); articles that
+merely share the stock phrases of the trade (s around 0.05) almost never share
+a bucket. Looking an article up thus takes 32 searches of the table's
+primary-key index, whose cost does not grow with the number of articles
+stored. The bands do not depend on the threshold, so changing it needs no
+re-indexing. Candidates, the MAX_CANDIDATES sharing most buckets, are then
+checked on their stored text: the exact similarity, and the numbers.
+
+Numbers. Two meetings of one committee written from one template share most
+of their shingles too. Where they differ is where the template has blanks:
+the date, the session number, the head count. A reprint never changes those
+(it may drop them with a trimmed paragraph, or add some in an editor's line).
+So a candidate whose text, aligned with the new one, has a short stretch where
+both have numbers and the numbers differ tells of another event, not the same
+story. (Template articles that differ in names only are not told apart.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from difflib import SequenceMatcher
+
+from datasketch import MinHash
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Article, NearDuplicateBand
+
+SHINGLE_SIZE = 5  # tokens: 5 words in English, 5 characters in Chinese
+NUM_PERM, BANDS, ROWS = 128, 32, 4
+DEFAULT_THRESHOLD = 0.5
+MAX_CANDIDATES = 20
+# Its permutations (seed 1, datasketch's affine32 scheme) must never change, or the
+# buckets of stored articles stop matching those of new ones.
+_EMPTY_MINHASH = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+_THOUSANDS_SEPARATOR = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")  # 2,000 and 2000 are one number
+
+
+def candidate_probability(similarity: float) -> float:
+    """The S-curve: how likely two texts this similar share a bucket in some band."""
+    return 1 - (1 - similarity**ROWS) ** BANDS
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What near-duplicate detection reads of a text."""
+
+    tokens: tuple[str, ...]
+    shingles: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> Fingerprint:
+        folded = _THOUSANDS_SEPARATOR.sub("", unicodedata.normalize("NFKC", text).casefold())
+        tokens = tuple(_TOKEN.findall(folded))
+        runs = range(max(len(tokens) - SHINGLE_SIZE + 1, 1)) if tokens else ()
+        return cls(tokens, frozenset(" ".join(tokens[i:i + SHINGLE_SIZE]) for i in runs))
+
+    def band_keys(self) -> list[tuple[int, str]]:
+        """(band, bucket) of each LSH band; none for a text without words."""
+        if not self.shingles:
+            return []
+        minhash = _EMPTY_MINHASH.copy()
+        minhash.update_batch([shingle.encode("utf-8") for shingle in self.shingles])
+        hashes = minhash.hashvalues.astype("<u4")  # one byte order, whatever the machine's
+        return [(band, hashlib.blake2b(hashes[band * ROWS:(band + 1) * ROWS].tobytes(),
+                                       digest_size=8).hexdigest())
+                for band in range(BANDS)]
+
+    def similarity(self, other: Fingerprint) -> float:
+        """Jaccard index of the two shingle sets."""
+        union = len(self.shingles | other.shingles)
+        return len(self.shingles & other.shingles) / union if union else 0.0
+
+    def contradicts(self, other: Fingerprint) -> bool:
+        """Whether the texts, aligned, have different numbers in a stretch no longer than a
+        shingle between parts they share: a filled-in template, not a copy."""
+        matcher = SequenceMatcher(None, self.tokens, other.tokens, autojunk=False)
+        for tag, start, end, other_start, other_end in matcher.get_opcodes():
+            if tag == "replace" and max(end - start, other_end - other_start) <= SHINGLE_SIZE:
+                ours = _numbers(self.tokens[start:end])
+                theirs = _numbers(other.tokens[other_start:other_end])
+                if ours and theirs and ours != theirs:
+                    return True
+        return False
+
+
+class NearDuplicateIndex:
+    """Keeps the LSH buckets and the clusters (duplicate_of) of stored articles."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD):
+        if not 0 < threshold <= 1:
+            raise ValueError(f"the near-duplicate threshold is a similarity in (0, 1], not {threshold}")
+        self.threshold = threshold
+
+    def add(self, session: Session, article: Article) -> None:
+        """Index a newly stored (flushed) article and join it to the cluster of its
+        earliest stored copy; when it is older than that cluster's root, it becomes the root."""
+        fingerprint = Fingerprint.of(article.text)
+        keys = fingerprint.band_keys()
+        copies = [candidate for candidate in candidates(session, keys)
+                  if self._is_copy(fingerprint, Fingerprint.of(candidate.text))]
+        if copies:
+            earliest = min(copies, key=_age)
+            self._join(session, article, earliest.duplicate_of or earliest.id)
+        self._store(session, article.id, keys)
+
+    def refresh(self, session: Session, article: Article) -> None:
+        """Re-index an article whose text changed; it stays in its cluster."""
+        session.execute(delete(NearDuplicateBand).where(NearDuplicateBand.article_id == article.id))
+        self._store(session, article.id, Fingerprint.of(article.text).band_keys())
+
+    def _is_copy(self, fingerprint: Fingerprint, candidate: Fingerprint) -> bool:
+        return (fingerprint.similarity(candidate) >= self.threshold
+                and not fingerprint.contradicts(candidate))
+
+    @staticmethod
+    def _join(session: Session, article: Article, root_id: int) -> None:
+        root = session.execute(select(Article.id, Article.published).where(Article.id == root_id)).one()
+        if _age(article) < _age(root):
+            session.execute(
+                update(Article)
+                .where((Article.id == root_id) | (Article.duplicate_of == root_id))
+                .values(duplicate_of=article.id)
+            )
+        else:
+            article.duplicate_of = root_id
+
+    @staticmethod
+    def _store(session: Session, article_id: int, keys: list[tuple[int, str]]) -> None:
+        if keys:
+            session.execute(insert(NearDuplicateBand), [
+                {"band": band, "bucket": bucket, "article_id": article_id} for band, bucket in keys])
+
+
+def candidates(connection: Session | Connection, keys: list[tuple[int, str]]) -> list[Row]:
+    """The stored articles (id, text, published, duplicate_of) that share most buckets with keys."""
+    if not keys:
+        return []
+    return connection.execute(_CANDIDATES, {f"bucket{band}": bucket for band, bucket in keys}).all()
+
+
+def _candidates_statement():
+    """Articles sharing most buckets with the given ones (parameters bucket0, bucket1…).
+    Written as an OR of (band, bucket) pairs, which SQLite answers with one search of the
+    primary-key index per band; for `(band, bucket) IN (VALUES …)` it scans the table."""
+    bands = NearDuplicateBand
+    sharing = (
+        select(bands.article_id)
+        .where(or_(*(and_(bands.band == band, bands.bucket == bindparam(f"bucket{band}"))
+                     for band in range(BANDS))))
+        .group_by(bands.article_id)
+        .order_by(func.count().desc(), bands.article_id)
+        .limit(MAX_CANDIDATES)
+        .subquery()
+    )
+    return (select(Article.id, Article.text, Article.published, Article.duplicate_of)
+            .join(sharing, Article.id == sharing.c.article_id))
+
+
+_CANDIDATES = _candidates_statement()  # built once: SQLAlchemy then reuses its compiled form
+
+
+def _age(article) -> tuple:
+    """Sorts copies earliest first: by publication date (undated last), then as stored."""
+    return (article.published is None, article.published or date.min, article.id)
+
+
+def _numbers(tokens: tuple[str, ...]) -> set[str]:
+    return {token for token in tokens if any(character.isdigit() for character in token)}

@@ -1,0 +1,109 @@
+"""Full-text search: FTS5 kept in sync by the database, bm25 ranking, marked matches, bad queries."""
+
+import dataclasses
+import json
+from datetime import date
+
+import pytest
+
+from storage import ArticleRecord, StoreError
+from tests.cli_runner import newscrawl
+from tests.test_cli import assert_one_line_error
+
+IN_TITLE = ArticleRecord(url="https://example.org/1", site="alpha", title="Quarterly meeting on safety",
+                         text="The board met on Monday.\nIt discussed the budget.", published=date(2022, 1, 25))
+# "safety" three times in a short body: without the title's weight this would rank first
+IN_BODY = ArticleRecord(url="https://example.org/2", site="alpha", title="Annual report",
+                        text="Safety first. Safety audits. Safety drills for the budget.", published=date(2021, 5, 1))
+ELSEWHERE = ArticleRecord(url="https://other.example.org/3", site="beta", title="Safety week",
+                          text="A week of drills.", published=date(2023, 3, 1))
+CONTEST = "http://www.jfmi.com.cn/en_/NewsInformation/PartyBuildingTrends/201610/t20161010_104335.html"
+
+
+@pytest.fixture
+def store(store):
+    """The three articles above, stored."""
+    for record in (IN_TITLE, IN_BODY, ELSEWHERE):
+        store.save_article(record)
+    return store
+
+
+@pytest.fixture(scope="module")
+def db(jfmi_store):
+    return jfmi_store()
+
+
+def test_a_match_in_the_title_ranks_above_matches_in_the_body(store):
+    hits = store.search("safety", site="alpha")
+    assert [hit.url for hit in hits] == [IN_TITLE.url, IN_BODY.url]
+    assert hits[0].score < hits[1].score  # bm25: lower is better
+
+
+def test_matches_are_marked_in_the_title_and_the_snippet(store):
+    [hit] = store.search("budget safety", site="alpha", limit=1)
+    assert hit.title == "Quarterly meeting on [safety]"
+    assert "[budget]" in hit.snippet
+    [hit] = store.search("drills", site="beta", marks=("<b>", "</b>"))
+    assert hit.snippet == "A week of <b>drills</b>."
+
+
+def test_site_since_and_limit_narrow_the_results(store):
+    assert {hit.site for hit in store.search("safety")} == {"alpha", "beta"}
+    assert {hit.url for hit in store.search("safety", since=date(2022, 1, 1))} == {IN_TITLE.url, ELSEWHERE.url}
+    assert len(store.search("safety", limit=1)) == 1
+
+
+def test_the_index_follows_an_updated_article(store):
+    store.save_article(dataclasses.replace(IN_TITLE, title="Quarterly meeting",
+                                           text="The board met on Tuesday to plan the renovation."))
+    assert [hit.url for hit in store.search("renovation")] == [IN_TITLE.url]
+    assert store.search("Monday") == []
+    assert {hit.url for hit in store.search("safety")} == {IN_BODY.url, ELSEWHERE.url}
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "AND", "foo:", "covid-19"])
+def test_a_malformed_query_is_a_one_line_store_error(store, query):
+    with pytest.raises(StoreError, match=r"^bad search query .+: .+$"):
+        store.search(query)
+
+
+def test_search_needs_sqlite(store, monkeypatch):
+    monkeypatch.setattr(store.engine.dialect, "name", "postgresql")
+    with pytest.raises(StoreError, match="needs a SQLite store"):
+        store.search("safety")
+
+
+def test_search_prints_ranked_blocks_with_marked_matches(db):
+    result = newscrawl("search", "knowledge contest", "--db", db)
+    assert result.returncode == 0, result.stderr
+    rank, snippet, url = result.stdout.splitlines()[:3]
+    assert rank == ("  1. 2016-06-30  jfmi  JFMI Held the Party [Knowledge] [Contest] to Celebrate "
+                    "the 95th Anniversary of the Founding of the CPC")
+    assert "The [contest] further aroused" in snippet and "the Party [knowledge]" in snippet
+    assert url.strip() == CONTEST
+
+
+def test_search_json_with_filters(db):
+    result = newscrawl("search", "party", "--since", "2016-07-01", "--limit", "3", "--json", "--db", db)
+    hits = json.loads(result.stdout)
+    assert [hit["rank"] for hit in hits] == [1, 2, 3]
+    assert all(hit["published"] >= "2016-07-01" and hit["site"] == "jfmi" for hit in hits)
+    assert [hit["score"] for hit in hits] == sorted(hit["score"] for hit in hits)
+    assert all("[party]" in (hit["title"] + hit["snippet"]).lower() for hit in hits)
+
+
+def test_search_without_a_match(db):
+    result = newscrawl("search", "zeppelin", "--db", db)
+    assert result.returncode == 0 and result.stdout.strip() == "no article matches 'zeppelin'"
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "AND", "foo:"])
+def test_search_with_a_malformed_query(db, query):
+    assert_one_line_error(newscrawl("search", query, "--db", db), "bad search query")
+
+
+@pytest.mark.parametrize("option, fragment", [(["--since", "last week"], "--since takes a date"),
+                                              (["--limit", "0"], "--limit takes a positive number"),
+                                              (["--site", "nosuchsite"], "no site 'nosuchsite'")])
+def test_search_with_bad_options(db, option, fragment):
+    assert_one_line_error(newscrawl("search", "party", *option, "--db", db), fragment)
