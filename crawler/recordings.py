@@ -3,8 +3,10 @@
 A recording is a folder with ``manifest.json`` (URL, status, headers and body
 file of every response) and the body files; see tests/fixtures/README.md.
 Replay serves a request from the recordings found under NEWSCRAWL_REPLAY_DIR
-without touching the network; record saves every response a live crawl gets
-into NEWSCRAWL_RECORD_DIR.
+without touching the network, answering conditional requests as the site's
+server would (304 when the recorded ETag or Last-Modified says the client's copy
+is current), and lists every answer in NEWSCRAWL_REPLAY_LOG when that is set;
+record saves every response a live crawl gets into NEWSCRAWL_RECORD_DIR.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -82,18 +85,45 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         if not folder:
             raise NotConfigured("NEWSCRAWL_REPLAY_DIR is not set")
         self.recorded = load_recordings(Path(folder))
+        self.log = crawler.settings.get("NEWSCRAWL_REPLAY_LOG")
 
     async def download_request(self, request: Request) -> Response:
+        response = self._answer(request)
+        if self.log:
+            with open(self.log, "a", encoding="utf-8") as log:
+                log.write(f"{response.status} {request.url}\n")
+        return response
+
+    def _answer(self, request: Request) -> Response:
         recorded = self.recorded.get(canonicalize_url(request.url))
         if recorded is None:
             self.crawler.stats.inc_value("newscrawl/replay_unrecorded")
             return Response(request.url, status=404, request=request,
                             headers={"Content-Type": "text/plain"}, body=b"not recorded")
-        body = recorded.body_path.read_bytes()
         headers = Headers(recorded.headers)
+        if recorded.status == 200 and _not_modified(request.headers, headers):
+            validators = {name: headers[name] for name in ("ETag", "Last-Modified") if name in headers}
+            return Response(request.url, status=304, headers=validators, request=request)
+        body = recorded.body_path.read_bytes()
         response_class = responsetypes.from_args(headers=headers, url=recorded.url, body=body)
         return response_class(url=request.url, status=recorded.status, headers=headers,
                               body=body, request=request)
+
+
+def _not_modified(asked: Headers, recorded: Headers) -> bool:
+    """Whether the client's copy is current (RFC 9110, 13.1.2-3): If-None-Match, when
+    sent, decides (weak comparison); otherwise If-Modified-Since against Last-Modified."""
+    if b"If-None-Match" in asked:
+        etag = recorded.get("ETag")
+        tags = {tag.strip().removeprefix(b"W/") for tag in asked[b"If-None-Match"].split(b",")}
+        return b"*" in tags or (etag is not None and etag.removeprefix(b"W/") in tags)
+    since, modified = asked.get("If-Modified-Since"), recorded.get("Last-Modified")
+    if since is None or modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(modified.decode("latin-1")) <= parsedate_to_datetime(since.decode("latin-1"))
+    except (TypeError, ValueError):  # an unreadable date: send the page
+        return False
 
 
 class RecordResponses:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from scrapy import Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
@@ -13,7 +15,7 @@ from scrapy.utils.project import get_project_settings
 
 from crawler.extensions import run_counts
 from crawler.progress import Progress
-from storage import RunCounts
+from storage import RunCounts, database_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 REPLAY_HANDLER = "crawler.recordings.ReplayDownloadHandler"
@@ -46,10 +48,24 @@ def use_replay(settings: Settings, folder: Path) -> None:
     settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8, priority="cmdline")
 
 
+def use_incremental(settings: Settings, *, refresh: bool = False, full: bool = False,
+                    since: date | None = None) -> None:
+    """What a repeat crawl fetches again (crawler/incremental.py)."""
+    store_file = database_file(settings["NEWSCRAWL_DB"])
+    if store_file:  # each SQLite store keeps its HTTP cache beside it (unless -s HTTPCACHE_DIR=… says otherwise)
+        settings.set("HTTPCACHE_DIR", str(store_file.resolve().parent / "httpcache"), priority="project")
+    settings.set("NEWSCRAWL_REFRESH", refresh, priority="cmdline")
+    settings.set("NEWSCRAWL_FULL", full, priority="cmdline")
+    settings.set("NEWSCRAWL_SINCE", since.isoformat() if since else None, priority="cmdline")
+
+
 def use_recording(settings: Settings, folder: Path) -> None:
-    """Save every response; ask for plain bodies so the recording is readable."""
+    """Save every response, as the server sends it now; ask for plain bodies so the
+    recording is readable."""
     settings.set("NEWSCRAWL_RECORD_DIR", str(folder), priority="cmdline")
     settings.set("COMPRESSION_ENABLED", False, priority="cmdline")
+    settings.set("HTTPCACHE_ENABLED", False, priority="cmdline")
+    settings.set("SPIDER_MIDDLEWARES", {"crawler.incremental.SkipStoredArticles": None}, priority="cmdline")
     # below RedirectMiddleware (600), so that 3xx responses are recorded too
     settings.set("DOWNLOADER_MIDDLEWARES", {"crawler.recordings.RecordResponses": 650}, priority="cmdline")
     settings.set("ITEM_PIPELINES", {"crawler.pipelines.ExtractArticle": 100,
@@ -61,8 +77,9 @@ def site_names(settings: Settings) -> list[str]:
     return sorted(get_spider_loader(settings).list())
 
 
-def run_crawls(sites: list[str], settings: Settings) -> list[CrawlResult]:
-    """Crawl the sites side by side in one process; returns when all are done."""
+def run_crawls(sites: list[str | type[Spider]], settings: Settings) -> list[CrawlResult]:
+    """Crawl the sites (spider names, or spider classes made on the spot) side by side in one process;
+    returns when all are done."""
     process = CrawlerProcess(settings)
     crawlers = [process.create_crawler(site) for site in sites]
     for crawler in crawlers:

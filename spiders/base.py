@@ -5,7 +5,6 @@ like:
 
     class RocarSpider(NewsSpider):
         name = "rocar"
-        allowed_domains = ["www.rocar.net"]
         start_urls = ["https://www.rocar.net/en/menu139/"]
         article_links = r"/en/menu139/newsDetail/\\d+\\.html$"
         list_links = r"/en/menu139/\\?page=\\d+$"
@@ -14,25 +13,44 @@ like:
 List pages are walked through their pagination; every article link on them is
 fetched once and yields an ArticleItem. Article pages are leaves: links on them
 (teasers, "related news") are not followed, so a crawl stays inside the column.
+
+Every request says what it fetches in ``meta[PAGE]`` (LIST or ARTICLE), and an
+article request carries the date its list shows beside the link, if any, in
+``meta[LIST_DATE]``: what the crawler needs to crawl incrementally
+(crawler/incremental.py), without the spiders knowing about the store.
 """
 
 from __future__ import annotations
 
+from datetime import date
+from urllib.parse import urlsplit
+
+import dateparser
 from scrapy import Request, Spider
 from scrapy.linkextractors import LinkExtractor
+from w3lib.url import canonicalize_url
 
 from crawler.extract import SiteRules
 from crawler.items import ArticleItem
+
+PAGE, LIST, ARTICLE = "newscrawl_page", "list", "article"
+LIST_DATE = "newscrawl_list_date"
+# list dates come as 2022-08-11, [2023-11-22], 2022.08.02, or a calendar tile: "30" over "2021-06"
+_LIST_DATE_SETTINGS = {"STRICT_PARSING": True, "DATE_ORDER": "YMD", "PREFER_DATES_FROM": "past"}
 
 
 class NewsSpider(Spider):
     article_links: str = ""  # regex an article URL matches
     list_links: str = ""  # regex the column's further list pages match
     list_area: str | None = None  # CSS of the list on list pages, when sidebars link elsewhere
+    # (CSS of one entry of the list, CSS of the date shown in the entry), when the list dates its links
+    list_dates: tuple[str, str] | None = None
     extraction_rules: SiteRules = SiteRules()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "allowed_domains" not in cls.__dict__:  # by default a site is the hosts of its start URLs
+            cls.allowed_domains = sorted({urlsplit(url).hostname for url in getattr(cls, "start_urls", ())})
         cls._articles = LinkExtractor(allow=cls.article_links, restrict_css=cls.list_area or (),
                                       unique=True)
         # an empty pattern would allow every link: a column without pagination has no list links
@@ -42,14 +60,29 @@ class NewsSpider(Spider):
         # Scrapy's default start requests skip the duplicate filter, so the
         # pager's link back to page 1 would fetch it a second time.
         for url in self.start_urls:
-            yield Request(url)
+            yield Request(url, meta={PAGE: LIST})
 
     def parse(self, response):
         """A list page: follow its articles and its pagination."""
+        dates = self._list_dates(response)
         for link in self._articles.extract_links(response):
-            yield response.follow(link, callback=self.parse_article)
+            yield response.follow(link, callback=self.parse_article,
+                                  meta={PAGE: ARTICLE, LIST_DATE: dates.get(canonicalize_url(link.url))})
         for link in self._list_pages.extract_links(response) if self._list_pages else ():
-            yield response.follow(link, callback=self.parse)
+            yield response.follow(link, callback=self.parse, meta={PAGE: LIST})
+
+    def _list_dates(self, response) -> dict[str, date]:
+        """The date the list shows beside each link, by canonical URL."""
+        if not self.list_dates:
+            return {}
+        entry_css, date_css = self.list_dates
+        dates = {}
+        for entry in response.css(entry_css):
+            shown = dateparser.parse(" ".join(entry.css(f"{date_css} ::text").getall()),
+                                     settings=_LIST_DATE_SETTINGS)
+            for href in entry.css("a::attr(href)").getall() if shown else ():
+                dates[canonicalize_url(response.urljoin(href))] = shown.date()
+        return dates
 
     def parse_article(self, response):
         yield ArticleItem(url=response.url, site=self.name, html=response.text)

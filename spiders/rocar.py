@@ -6,11 +6,11 @@ from spiders.base import NewsSpider
 
 class RocarSpider(NewsSpider):
     name = "rocar"
-    allowed_domains = ["www.rocar.net"]
     start_urls = ["https://www.rocar.net/en/menu139/"]
     article_links = r"/en/menu139/newsDetail/\d+\.html$"
     list_links = r"/en/menu139/(?:\?page=\d+)?$"
     list_area = "ul.news_list"
+    list_dates = ("ul.news_list li", "div.date")  # a calendar tile: <strong>30</strong><span>2021-06</span>
     extraction_rules = SiteRules(
         title="div.detail_tit",
         byline="ul.detail_info",  # <li>2020-11-27</li><li>Source:Party Affairs Department…</li>

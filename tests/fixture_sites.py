@@ -8,10 +8,13 @@ from pathlib import Path
 
 from scrapy.http import Headers, HtmlResponse
 
-from crawler.extract import Article, extract
+from crawler.extract import Article, SiteRules, extract
 from crawler.recordings import RecordedResponse, load_manifest
 from crawler.runner import FIXTURES
 from spiders.base import NewsSpider
+
+# Sites crawled without a spider module (generic extraction, no site rules), one folder each.
+GENERIC_FIXTURES = FIXTURES / "generic"
 
 
 @dataclass(frozen=True)
@@ -32,26 +35,79 @@ class ArticlePage:
         return HtmlResponse(self.recorded.url, body=self.recorded.body_path.read_bytes(),
                             headers=Headers(self.recorded.headers)).text
 
-    def extract(self) -> Article:
-        return extract(self.html(), self.recorded.url, spider_class(self.site).extraction_rules)
+    def extract(self, rules: SiteRules | None = None) -> Article:
+        """The page's article, extracted with its spider's rules unless others are given."""
+        if rules is None:
+            rules = SiteRules() if self.site in generic_site_names() else spider_class(self.site).extraction_rules
+        return extract(self.html(), self.recorded.url, rules)
 
 
 def site_names() -> list[str]:
+    """The sites with a spider module."""
     return sorted(path.parent.name for path in FIXTURES.glob("*/manifest.json"))
 
 
+def generic_site_names() -> list[str]:
+    return sorted(path.parent.name for path in GENERIC_FIXTURES.glob("*/manifest.json"))
+
+
+def site_folder(site: str) -> Path:
+    return GENERIC_FIXTURES / site if site in generic_site_names() else FIXTURES / site
+
+
 def quality(site: str) -> dict:
-    return json.loads((FIXTURES / site / "quality.json").read_text(encoding="utf-8"))
+    return json.loads((site_folder(site) / "quality.json").read_text(encoding="utf-8"))
 
 
-def article_pages(site: str | None = None) -> list[ArticlePage]:
-    """Every recorded article page (those quality.json lists as articles)."""
+def article_pages(*sites: str) -> list[ArticlePage]:
+    """Every recorded article page (those quality.json lists as articles) of the sites,
+    or of every site with a spider module."""
     pages = []
-    for name in [site] if site else site_names():
+    for name in sites or site_names():
         articles = quality(name)["articles"]
-        _, responses = load_manifest(FIXTURES / name / "manifest.json")
+        _, responses = load_manifest(site_folder(name) / "manifest.json")
         pages += [ArticlePage(name, response) for response in responses if response.url in articles]
     return pages
+
+
+@dataclass(frozen=True)
+class GateCounts:
+    """The quality gate's strings over some pages: wanted ones found and missed, unwanted ones found."""
+
+    found: int
+    missed: int
+    leaked: int
+
+    @property
+    def precision(self) -> float:
+        return self.found / (self.found + self.leaked)
+
+    @property
+    def recall(self) -> float:
+        return self.found / (self.found + self.missed)
+
+    def __str__(self) -> str:
+        return (f"precision {self.precision:.3f}, recall {self.recall:.3f} ({self.found} wanted found, "
+                f"{self.missed} missed, {self.leaked} unwanted found)")
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split())
+
+
+def quality_gate(sites: list[str], rules: SiteRules | None = None) -> GateCounts:
+    """Every article page of the sites against its quality.json strings, extracted with
+    its spider's rules unless others are given."""
+    found = missed = leaked = 0
+    for site in sites:
+        gate = quality(site)
+        for page in article_pages(site):
+            text = _folded(page.extract(rules).text)
+            expected = gate["articles"][page.recorded.url]
+            hits = [_folded(wanted) in text for wanted in expected["must_include"]]
+            found, missed = found + hits.count(True), missed + hits.count(False)
+            leaked += sum(_folded(unwanted) in text for unwanted in expected["must_exclude"] + gate["boilerplate"])
+    return GateCounts(found, missed, leaked)
 
 
 def spider_class(site: str) -> type[NewsSpider]:

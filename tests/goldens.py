@@ -5,11 +5,11 @@ Review every changed line (git diff tests/fixtures) before committing.
 
 import json
 
-from tests.fixture_sites import article_pages, as_golden
+from tests.fixture_sites import article_pages, as_golden, generic_site_names
 
 
 def main() -> None:
-    for page in article_pages():
+    for page in article_pages() + article_pages(*generic_site_names()):
         golden = as_golden(page.extract(), page.recorded.url)
         page.golden_path.write_text(json.dumps(golden, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {page.golden_path}")

@@ -14,10 +14,11 @@ from tests.fixture_sites import quality, site_names
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
-    """The bundled fixtures replayed twice into one store: (store, first run, second run)."""
+    """The bundled fixtures replayed twice into one store, the second time fetching
+    every stored article again (--refresh): (store, first run, second run)."""
     db = f"sqlite:///{tmp_path_factory.mktemp('crawl') / 'articles.db'}"
     first = newscrawl("crawl", "--replay", "--db", db)
-    second = newscrawl("crawl", "--replay", "--db", db)
+    second = newscrawl("crawl", "--replay", "--refresh", "--db", db)
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
     store = Store(db, create=False)
@@ -104,7 +105,11 @@ def test_changed_page_is_updated_in_place(tmp_path):
     assert newscrawl("crawl", "rocar", "--replay", str(site), "--db", db).returncode == 0
     page = site / "pages" / "en-menu139-newsDetail-497.html"
     page.write_bytes(page.read_bytes().replace(b"over 60 people", b"over 70 people"))
-    assert newscrawl("crawl", "rocar", "--replay", str(site), "--db", db).returncode == 0
+    manifest = json.loads((site / "manifest.json").read_text())
+    [entry] = [entry for entry in manifest["responses"] if entry["body"] == "pages/en-menu139-newsDetail-497.html"]
+    entry["headers"]["ETag"] = '"edited"'  # as the server would: the cached copy is no longer current
+    (site / "manifest.json").write_text(json.dumps(manifest))
+    assert newscrawl("crawl", "rocar", "--replay", str(site), "--refresh", "--db", db).returncode == 0
     store = Store(db, create=False)
     run = store.last_run("rocar")
     assert (run.counts.articles_new, run.counts.articles_updated, run.counts.articles_unchanged) == (0, 1, 6)

@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from crawler import runner
-from crawler.commands.common import add_settings_option, known_sites, setting_overrides
+from crawler.commands.common import (add_settings_option, add_sites_file_option, known_sites, setting_overrides,
+                                     use_sites_file)
 
 HELP = "crawl one site live and save every response as a recording"
 
@@ -12,10 +13,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("site", metavar="SITE")
     parser.add_argument("--out", metavar="DIR", help="recording folder (default: recordings/SITE)")
     add_settings_option(parser)
+    add_sites_file_option(parser)
 
 
 def run(args) -> int:
     settings = runner.project_settings(overrides=setting_overrides(args.set))
+    use_sites_file(settings, args.sites_file)
     [site] = known_sites([args.site], settings)
     folder = Path(args.out or f"recordings/{site}")
     runner.use_recording(settings, folder)

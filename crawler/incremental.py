@@ -1,0 +1,110 @@
+"""Incremental crawls: a repeat crawl fetches what is new, and little else.
+
+Spiders say what each request fetches (spiders/base.py: ``meta[PAGE]`` is LIST
+or ARTICLE, ``meta[LIST_DATE]`` the date the list shows beside the link).
+SkipStoredArticles drops the article requests the crawl does not need and ends
+the walk through a column's pagination at the first list page with nothing new.
+The pages that are fetched again (list pages, refreshed articles) carry the
+validators of the copy in Scrapy's HTTP cache (settings.py), so an unchanged
+page costs the server a 304; CountNotModified counts those.
+
+Settings: NEWSCRAWL_REFRESH fetches stored articles again (and walks every list
+page), NEWSCRAWL_FULL walks every list page, NEWSCRAWL_SINCE (YYYY-MM-DD) skips
+the articles a list dates before that day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from scrapy import Request, signals
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from w3lib.url import canonicalize_url
+
+from spiders.base import ARTICLE, LIST, LIST_DATE, PAGE
+from storage import Store
+
+
+class SkipStoredArticles:
+    """Spider middleware: drops requests for stored articles (unless refreshing) and
+    for articles listed before NEWSCRAWL_SINCE; a list page whose articles are all
+    dropped is the last one followed (unless NEWSCRAWL_FULL or NEWSCRAWL_REFRESH)."""
+
+    def __init__(self, crawler):
+        settings = crawler.settings
+        self.stats = crawler.stats
+        self.db_url = settings["NEWSCRAWL_DB"]
+        self.refresh = settings.getbool("NEWSCRAWL_REFRESH")
+        self.full = self.refresh or settings.getbool("NEWSCRAWL_FULL")
+        since = settings.get("NEWSCRAWL_SINCE")
+        self.since = date.fromisoformat(since) if since else None
+        self.store: Store | None = None
+        self.skipped: set[str] = set()  # an article linked from several list pages counts once
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("NEWSCRAWL_DB"):
+            raise NotConfigured("NEWSCRAWL_DB is not set")
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_opened(self) -> None:
+        self.store = Store(self.db_url)
+
+    def spider_closed(self) -> None:
+        self.store.close()
+
+    # A list page's output is judged as a whole: its pagination is followed or not
+    # depending on its articles. Both forms, so that no callback is converted.
+    def process_spider_output(self, response: Response, result):
+        yield from self._filter(list(result))
+
+    async def process_spider_output_async(self, response: Response, result):
+        for output in self._filter([output async for output in result]):
+            yield output
+
+    def _filter(self, outputs: list) -> list:
+        articles = [o for o in outputs if isinstance(o, Request) and o.meta.get(PAGE) == ARTICLE]
+        if not articles:
+            return outputs
+        dropped = {id(request) for request in self._not_needed(articles)}
+        walk_on = self.full or len(dropped) < len(articles)
+        return [o for o in outputs if id(o) not in dropped
+                and (walk_on or not isinstance(o, Request) or o.meta.get(PAGE) != LIST)]
+
+    def _not_needed(self, articles: list[Request]):
+        urls = {id(request): canonicalize_url(request.url) for request in articles}
+        stored = set() if self.refresh else self.store.stored_urls(urls.values())
+        for request in articles:
+            url = urls[id(request)]
+            shown = request.meta.get(LIST_DATE)
+            if url in stored:
+                reason = "known"
+            elif self.since and shown and shown < self.since:
+                reason = "old"
+            else:
+                continue
+            if url not in self.skipped:
+                self.skipped.add(url)
+                self.stats.inc_value(f"newscrawl/skipped_{reason}")
+            yield request
+
+
+class CountNotModified:
+    """Downloader middleware below HttpCacheMiddleware: counts the 304 answers,
+    which the cache then turns into its stored copy of the page."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status == 304:
+            self.stats.inc_value("newscrawl/not_modified")
+        return response

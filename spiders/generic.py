@@ -1,0 +1,38 @@
+"""Any news column without a module of its own: a start URL and link patterns are enough.
+
+`newscrawl crawl generic --start-url URL --article-pattern REGEX` and each
+[sites.NAME] entry of a sites file (crawler/sites.py) get their spider here. It
+has no site rules: crawler/extract.py finds the body, the date line and the
+title from what the site's CMS marks, and trafilatura reads pages that mark none.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from spiders.base import NewsSpider
+
+
+class GenericSpider(NewsSpider):
+    """Nameless, so never listed as a site itself: each site is a subclass made by for_site()."""
+
+    @classmethod
+    def for_site(cls, name: str, start_urls: list[str], article_pattern: str, page_pattern: str = "",
+                 allowed_domains: list[str] | None = None) -> type[GenericSpider]:
+        """The spider class a site module would declare; ValueError says which argument is wrong."""
+        for url in start_urls:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise ValueError(f"start URL {url!r} is not an http(s) URL")
+        if not article_pattern:
+            raise ValueError("the article pattern is empty: it would take every link for an article")
+        for what, pattern in (("article pattern", article_pattern), ("page pattern", page_pattern)):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{what} {pattern!r} is not a valid regular expression: {exc}") from None
+        declared = {"allowed_domains": allowed_domains} if allowed_domains else {}
+        return type(f"{cls.__name__}[{name}]", (cls,), {
+            "name": name, "start_urls": start_urls, "article_links": article_pattern, "list_links": page_pattern,
+            **declared,
+        })
