@@ -1,0 +1,41 @@
+"""Extraction speed: newscrawl's extract() against plain trafilatura on the same pages.
+
+Both run over every recorded article page, interleaved round by round so that
+machine noise hits both alike; the ratio is what to compare between runs.
+Usage: make bench  (or .venv/bin/python bench/extraction.py [ROUNDS])
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import trafilatura
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crawler.extract import extract  # noqa: E402
+from tests.fixture_sites import article_pages, spider_class  # noqa: E402
+
+
+def main(rounds: int) -> None:
+    pages = [(page.html(), page.recorded.url, spider_class(page.site).extraction_rules)
+             for page in article_pages()]
+    ours = plain = 0.0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for html, url, rules in pages:
+            extract(html, url, rules)
+        ours += time.perf_counter() - started
+        started = time.perf_counter()
+        for html, url, _rules in pages:
+            trafilatura.extract(html, url=url, with_metadata=True)
+        plain += time.perf_counter() - started
+    count = len(pages) * rounds
+    print(f"{len(pages)} pages x {rounds} rounds")
+    print(f"newscrawl extract     {count / ours:8.1f} pages/s")
+    print(f"plain trafilatura     {count / plain:8.1f} pages/s")
+    print(f"ratio (ours / plain)  {plain / ours:8.2f}x the speed of plain trafilatura")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
