@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from crawler.cli import COMMANDS
 from crawler.commands.export import FIELDS as EXPORT_FIELDS
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import quality
@@ -31,8 +32,7 @@ def assert_one_line_error(result, *fragments):
         assert fragment in lines[0]
 
 
-@pytest.mark.parametrize("command", [[], ["crawl"], ["record"], ["sites"], ["stats"], ["export"], ["browse"],
-                                     ["db", "upgrade"]])
+@pytest.mark.parametrize("command", [[]] + [[name] for name in COMMANDS] + [["db", "upgrade"]])
 def test_every_command_has_help(command):
     result = newscrawl(*command, "--help")
     assert result.returncode == 0 and "usage: newscrawl" in result.stdout
@@ -112,3 +112,12 @@ def test_unwritable_export_file(db, tmp_path):
 def test_bad_arguments_exit_2():
     result = newscrawl("export", "--format", "xml")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_sites_and_crawl_summary_as_json(tmp_path):
+    sites = json.loads(newscrawl("sites", "--json").stdout)
+    assert {"site": "rocar", "start_urls": ["https://www.rocar.net/en/menu139/"]} in sites
+    result = newscrawl("crawl", "jfmi", "--replay", "--json", "--db", f"sqlite:///{tmp_path}/a.db")
+    [summary] = json.loads(result.stdout)
+    assert (summary["site"], summary["outcome"]) == ("jfmi", "finished")
+    assert summary["articles_new"] == summary["stored"] == len(quality("jfmi")["articles"])

@@ -1,12 +1,14 @@
 """newscrawl crawl [SITE ...] [--replay [DIR]] [--refresh] [--full] [--since DATE]
                 [--sites-file PATH] [generic --start-url URL --article-pattern REGEX ...]"""
 
+from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler import runner
-from crawler.commands.common import (CommandError, add_db_option, add_settings_option, add_sites_file_option,
-                                     known_sites, parse_date, print_table, setting_overrides, use_sites_file)
+from crawler.commands.common import (CommandError, add_db_option, add_json_option, add_settings_option,
+                                     add_sites_file_option, known_sites, parse_date, print_json, print_table,
+                                     setting_overrides, use_sites_file)
 from crawler.recordings import load_recordings
 from crawler.sites import GENERIC
 from spiders.generic import GenericSpider
@@ -30,6 +32,7 @@ def add_arguments(parser) -> None:
     add_db_option(parser)
     add_settings_option(parser)
     add_sites_file_option(parser)
+    add_json_option(parser)
     generic = parser.add_argument_group(
         f"a site without a spider module, crawled as `{GENERIC}` and stored under its start URL's host")
     generic.add_argument("--start-url", metavar="URL", help="the first page of its news list")
@@ -56,7 +59,7 @@ def run(args) -> int:
         raise CommandError("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD is a similarity in (0, 1], not "
                            f"{settings['NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD']!r}") from None
     results = runner.run_crawls(sites, settings)
-    print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False))
+    print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
     return 0 if all(result.outcome == "finished" for result in results) else 1
 
 
@@ -79,8 +82,12 @@ def sites_to_crawl(args, settings) -> list:
     return (known_sites(named, settings) if named else []) + [spider]
 
 
-def print_summary(results, store: Store) -> None:
+def print_summary(results, store: Store, as_json: bool = False) -> None:
     stored = {summary.site: summary.articles for summary in store.site_summaries()}
+    if as_json:
+        print_json([{"site": result.site, "outcome": result.outcome, **asdict(result.counts),
+                     "stored": stored.get(result.site, 0)} for result in results])
+        return
     rows = [("site", "outcome", "pages", "new", "updated", "unchanged", "duplicates", "no body", "errors", "stored",
              "skipped", "304")]
     for result in results:
