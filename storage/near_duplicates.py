@@ -46,10 +46,10 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from datetime import date
 from difflib import SequenceMatcher
 
-from datasketch import MinHash
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -59,9 +59,17 @@ SHINGLE_SIZE = 5  # tokens: 5 words in English, 5 characters in Chinese
 NUM_PERM, BANDS, ROWS = 128, 32, 4
 DEFAULT_THRESHOLD = 0.5
 MAX_CANDIDATES = 20
-# Its permutations (seed 1, datasketch's affine32 scheme) must never change, or the
-# buckets of stored articles stop matching those of new ones.
-_EMPTY_MINHASH = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+
+
+@cache
+def _empty_minhash():
+    """Its permutations (seed 1, datasketch's affine32 scheme) must never change, or the
+    buckets of stored articles stop matching those of new ones. Imported on first use:
+    datasketch brings scipy, which reading commands (stats, search, --help) do not need."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
@@ -91,7 +99,7 @@ class Fingerprint:
         """(band, bucket) of each LSH band; none for a text without words."""
         if not self.shingles:
             return []
-        minhash = _EMPTY_MINHASH.copy()
+        minhash = _empty_minhash().copy()
         minhash.update_batch([shingle.encode("utf-8") for shingle in self.shingles])
         hashes = minhash.hashvalues.astype("<u4")  # one byte order, whatever the machine's
         return [(band, hashlib.blake2b(hashes[band * ROWS:(band + 1) * ROWS].tobytes(),
