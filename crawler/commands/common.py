@@ -64,6 +64,14 @@ def known_sites(requested: list[str], settings) -> list[str]:
     return requested or known
 
 
+def check_stored_sites(store: Store, requested: list[str]) -> None:
+    """Reading commands filter by site: a site the store has never seen is a typo, not an empty result."""
+    stored = store.sites()
+    unknown = [site for site in requested if site not in stored]
+    if unknown:
+        raise CommandError(f"no site {unknown[0]!r} in the store; it has: {', '.join(stored) or 'none'}")
+
+
 def parse_date(value: str, option: str) -> date:
     """A YYYY-MM-DD date given on the command line."""
     try:

@@ -7,7 +7,7 @@ from contextlib import nullcontext
 from datetime import date
 from itertools import islice
 
-from crawler.commands.common import CommandError, add_db_option, existing_store, parse_date
+from crawler.commands.common import CommandError, add_db_option, check_stored_sites, existing_store, parse_date
 
 HELP = "write the stored articles as JSON Lines, CSV or Parquet"
 FIELDS = ["url", "site", "title", "published", "author", "source", "language",
@@ -34,10 +34,7 @@ def run(args) -> int:
             raise CommandError("--format parquet writes a file: add -o FILE")
         _pyarrow()  # a missing extra is reported before anything is read or written
     store = existing_store(args.db)
-    stored_sites = store.sites()
-    unknown = [site for site in args.site if site not in stored_sites]
-    if unknown:
-        raise CommandError(f"no site {unknown[0]!r} in the store; it has: {', '.join(stored_sites) or 'none'}")
+    check_stored_sites(store, args.site)
     articles = store.articles(*args.site, since=since, unique=args.unique)
     with _open(args.output, binary=args.format == "parquet") as stream:
         WRITERS[args.format](articles, stream)

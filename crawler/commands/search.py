@@ -3,8 +3,8 @@
 import sys
 from dataclasses import asdict
 
-from crawler.commands.common import (CommandError, add_db_option, add_json_option, existing_store, parse_date,
-                                     print_json)
+from crawler.commands.common import (CommandError, add_db_option, add_json_option, check_stored_sites,
+                                     existing_store, parse_date, print_json)
 
 HELP = "full-text search over the stored titles and texts, best matches first"
 QUERY_HELP = ('SQLite FTS5 syntax: words (all must occur), "a phrase", prefix*, OR, NOT, '
@@ -28,8 +28,7 @@ def run(args) -> int:
         raise CommandError(f"--limit takes a positive number, not {args.limit}")
     since = parse_date(args.since, "--since") if args.since else None
     store = existing_store(args.db)
-    if args.site and args.site not in store.sites():
-        raise CommandError(f"no site {args.site!r} in the store; it has {', '.join(store.sites()) or 'none'}")
+    check_stored_sites(store, [args.site] if args.site else [])
     marks = TERMINAL_MARKS if sys.stdout.isatty() and not args.json else PLAIN_MARKS
     hits = store.search(args.query, site=args.site, since=since, limit=args.limit, marks=marks)
     if args.json:
