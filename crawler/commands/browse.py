@@ -3,11 +3,9 @@
 import socket
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from crawler import runner
 from crawler.commands.common import CommandError, add_db_option, existing_store
+from storage import database_file
 
 HELP = "open the store in Datasette, read-only, to search and explore it in a browser"
 
@@ -38,13 +36,10 @@ def run(args) -> int:
 
 def sqlite_file(url: str) -> Path:
     """The store's file: Datasette reads SQLite files only."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise CommandError(f"not a database URL: {url!r}") from None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    path = database_file(url)
+    if path is None:
         raise CommandError(f"browse reads SQLite store files only, not {url}")
-    return Path(parsed.database)
+    return path
 
 
 def listen(host: str, port: int) -> socket.socket:
