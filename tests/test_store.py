@@ -13,13 +13,6 @@ ARTICLE = ArticleRecord(url="https://example.org/news/1.html", site="example", t
                         source="ChemChina", language="en", html="<p>First paragraph.</p>")
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'articles.db'}")
-    yield store
-    store.close()
-
-
 def test_saving_the_same_page_twice_keeps_one_copy_and_touches_last_seen(store):
     assert store.save_article(ARTICLE) is SaveOutcome.NEW
     [before] = store.articles()
