@@ -5,6 +5,11 @@
     article_pattern = '/art/\\d{4}/\\d{1,2}/\\d{1,2}/art_1229_\\d+\\.html$'
     page_pattern = '/col/col1229/index\\.html\\?uid=\\d+&pageNum=\\d+$'  # optional: the list's pagination
     allowed_domains = ["www.example.gov.cn"]                          # optional: the start URLs' hosts
+    feed_urls = ["http://www.example.gov.cn/rss.xml"]                 # optional: RSS/Atom feeds of articles
+    sitemap_urls = ["http://www.example.gov.cn/robots.txt"]           # optional: sitemaps, or robots.txt naming them
+
+A site may have feeds or sitemaps only (no start URL); their entries are all
+articles unless it gives an article_pattern (spiders/sources.py).
 
 SiteLoader, Scrapy's spider loader for this project (settings.SPIDER_LOADER_CLASS),
 adds a GenericSpider for each entry of NEWSCRAWL_SITES_FILE to the spider
@@ -24,7 +29,7 @@ from spiders.generic import GenericSpider
 
 # The site name `newscrawl crawl` takes the start URL and patterns of from its options.
 GENERIC = "generic"
-_KEYS = ("start_url", "start_urls", "article_pattern", "page_pattern", "allowed_domains")
+_KEYS = ("start_url", "start_urls", "article_pattern", "page_pattern", "allowed_domains", "feed_urls", "sitemap_urls")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -66,11 +71,12 @@ def _site_spider(where: str, name: str, entry) -> type[GenericSpider]:
     start_url = _string(where, entry, "start_url")
     start_urls = _string_list(where, entry, "start_urls") or ([start_url] if start_url else [])
     article_pattern = _string(where, entry, "article_pattern")
-    if not start_urls or not article_pattern:
-        raise SitesFileError(f"{where} needs start_url (or start_urls) and article_pattern")
+    feed_urls, sitemap_urls = _string_list(where, entry, "feed_urls"), _string_list(where, entry, "sitemap_urls")
+    if not (start_urls and article_pattern) and not (feed_urls or sitemap_urls):
+        raise SitesFileError(f"{where} needs start_url (or start_urls) and article_pattern, or feed_urls or sitemap_urls")
     try:
         return GenericSpider.for_site(name, start_urls, article_pattern, _string(where, entry, "page_pattern") or "",
-                                      _string_list(where, entry, "allowed_domains"))
+                                      _string_list(where, entry, "allowed_domains"), feed_urls, sitemap_urls)
     except ValueError as exc:
         raise SitesFileError(f"{where}: {exc}") from None
 

@@ -32,6 +32,7 @@ from w3lib.url import canonicalize_url
 
 from crawler.extract import SiteRules
 from crawler.items import ArticleItem
+from spiders.sources import FeedsAndSitemaps
 
 PAGE, LIST, ARTICLE = "newscrawl_page", "list", "article"
 LIST_DATE = "newscrawl_list_date"
@@ -39,7 +40,7 @@ LIST_DATE = "newscrawl_list_date"
 _LIST_DATE_SETTINGS = {"STRICT_PARSING": True, "DATE_ORDER": "YMD", "PREFER_DATES_FROM": "past"}
 
 
-class NewsSpider(Spider):
+class NewsSpider(FeedsAndSitemaps, Spider):
     article_links: str = ""  # regex an article URL matches
     list_links: str = ""  # regex the column's further list pages match
     list_area: str | None = None  # CSS of the list on list pages, when sidebars link elsewhere
@@ -49,8 +50,9 @@ class NewsSpider(Spider):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "allowed_domains" not in cls.__dict__:  # by default a site is the hosts of its start URLs
-            cls.allowed_domains = sorted({urlsplit(url).hostname for url in getattr(cls, "start_urls", ())})
+        if "allowed_domains" not in cls.__dict__:  # by default a site is the hosts of its start URLs, feeds, sitemaps
+            cls.allowed_domains = sorted({urlsplit(url).hostname for url in
+                                          [*getattr(cls, "start_urls", ()), *cls.feed_urls, *cls.sitemap_urls]})
         cls._articles = LinkExtractor(allow=cls.article_links, restrict_css=cls.list_area or (),
                                       unique=True)
         # an empty pattern would allow every link: a column without pagination has no list links
@@ -61,6 +63,16 @@ class NewsSpider(Spider):
         # pager's link back to page 1 would fetch it a second time.
         for url in self.start_urls:
             yield Request(url, meta={PAGE: LIST})
+        for request in self.source_requests():  # spiders/sources.py
+            yield request
+
+    def list_request(self, url: str, callback) -> Request:
+        return Request(url, callback=callback, meta={PAGE: LIST})
+
+    def article_request(self, response, url: str, shown: date | None):
+        """A feed's or sitemap's entry, when it is an article: every entry, unless an article pattern says."""
+        if not self.article_links or self._articles.matches(url):
+            yield response.follow(url, callback=self.parse_article, meta={PAGE: ARTICLE, LIST_DATE: shown})
 
     def parse(self, response):
         """A list page: follow its articles and its pagination."""

@@ -19,13 +19,20 @@ class GenericSpider(NewsSpider):
 
     @classmethod
     def for_site(cls, name: str, start_urls: list[str], article_pattern: str, page_pattern: str = "",
-                 allowed_domains: list[str] | None = None) -> type[GenericSpider]:
-        """The spider class a site module would declare; ValueError says which argument is wrong."""
-        for url in start_urls:
-            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-                raise ValueError(f"start URL {url!r} is not an http(s) URL")
-        if not article_pattern:
-            raise ValueError("the article pattern is empty: it would take every link for an article")
+                 allowed_domains: list[str] | None = None, feed_urls: list[str] = (),
+                 sitemap_urls: list[str] = ()) -> type[GenericSpider]:
+        """The spider class a site module would declare; ValueError says which argument is wrong.
+
+        It needs start URLs (news lists) with an article pattern, or feed or sitemap URLs, whose
+        entries are all articles unless an article pattern is given (spiders/sources.py)."""
+        for what, urls in (("start URL", start_urls), ("feed URL", feed_urls), ("sitemap URL", sitemap_urls)):
+            for url in urls:
+                if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                    raise ValueError(f"{what} {url!r} is not an http(s) URL")
+        if not (start_urls or feed_urls or sitemap_urls):
+            raise ValueError("a site needs a start URL, a feed or a sitemap")
+        if start_urls and not article_pattern:
+            raise ValueError("the article pattern is empty: it would take every link of the start page for an article")
         for what, pattern in (("article pattern", article_pattern), ("page pattern", page_pattern)):
             try:
                 re.compile(pattern)
@@ -33,6 +40,6 @@ class GenericSpider(NewsSpider):
                 raise ValueError(f"{what} {pattern!r} is not a valid regular expression: {exc}") from None
         declared = {"allowed_domains": allowed_domains} if allowed_domains else {}
         return type(f"{cls.__name__}[{name}]", (cls,), {
-            "name": name, "start_urls": start_urls, "article_links": article_pattern, "list_links": page_pattern,
-            **declared,
+            "name": name, "start_urls": list(start_urls), "article_links": article_pattern or "",
+            "list_links": page_pattern, "feed_urls": list(feed_urls), "sitemap_urls": list(sitemap_urls), **declared,
         })

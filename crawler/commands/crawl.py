@@ -1,5 +1,5 @@
-"""newscrawl crawl [SITE ...] [--replay [DIR]] [--refresh] [--full] [--since DATE]
-                [--sites-file PATH] [generic --start-url URL --article-pattern REGEX ...]"""
+"""newscrawl crawl [SITE ...] [--replay [DIR|WARC]] [--warc FILE] [--refresh] [--full] [--since DATE]
+                [--sites-file PATH] [generic --start-url URL --article-pattern REGEX ... | --feed URL | --sitemap URL]"""
 
 from dataclasses import asdict
 from pathlib import Path
@@ -40,6 +40,11 @@ def add_arguments(parser) -> None:
     generic.add_argument("--page-pattern", metavar="REGEX", help="regex the URLs of its further list pages match")
     generic.add_argument("--allowed-domain", metavar="DOMAIN",
                          help="the domain it stays in (default: the start URL's host)")
+    generic.add_argument("--feed", metavar="URL", action="append", default=[],
+                         help="an RSS or Atom feed of its articles (repeatable); no --start-url needed")
+    generic.add_argument("--sitemap", metavar="URL", action="append", default=[],
+                         help="a sitemap, sitemap index, or robots.txt naming its sitemaps (repeatable); "
+                              "every entry is an article unless --article-pattern is given")
 
 
 def run(args) -> int:
@@ -68,15 +73,19 @@ def sites_to_crawl(args, settings) -> list:
     named = [site for site in args.sites if site != GENERIC]
     described = (args.start_url, args.article_pattern, args.page_pattern, args.allowed_domain)
     if GENERIC not in args.sites:
-        if any(option is not None for option in described):
+        if any(option is not None for option in described) or args.feed or args.sitemap:
             raise CommandError(f"--start-url and the other pattern options describe the site {GENERIC!r}: name it")
         return known_sites(named, settings)
-    if not args.start_url or not args.article_pattern:
-        raise CommandError(f"crawling {GENERIC} needs --start-url URL and --article-pattern REGEX")
+    if not (args.start_url and args.article_pattern) and not (args.feed or args.sitemap):
+        raise CommandError(f"crawling {GENERIC} needs --start-url URL and --article-pattern REGEX, "
+                           "or --feed URL or --sitemap URL")
+    start_urls = [args.start_url] if args.start_url else []
+    first = (start_urls + args.feed + args.sitemap)[0]
     try:
-        spider = GenericSpider.for_site(urlsplit(args.start_url).hostname or args.start_url, [args.start_url],
-                                        args.article_pattern, args.page_pattern or "",
-                                        [args.allowed_domain] if args.allowed_domain else None)
+        spider = GenericSpider.for_site(urlsplit(first).hostname or first, start_urls,
+                                        args.article_pattern or "", args.page_pattern or "",
+                                        [args.allowed_domain] if args.allowed_domain else None,
+                                        args.feed, args.sitemap)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     return (known_sites(named, settings) if named else []) + [spider]
