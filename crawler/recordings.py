@@ -3,7 +3,7 @@
 A recording is a folder with ``manifest.json`` (URL, status, headers and body
 file of every response) and the body files; see tests/fixtures/README.md.
 Replay serves a request from the recordings found under NEWSCRAWL_REPLAY_DIR
-without touching the network, answering conditional requests as the site's
+(or from the WARC file it names) without touching the network, answering conditional requests as the site's
 server would (304 when the recorded ETag or Last-Modified says the client's copy
 is current), and lists every answer in NEWSCRAWL_REPLAY_LOG when that is set;
 record saves every response a live crawl gets into NEWSCRAWL_RECORD_DIR.
@@ -43,6 +43,9 @@ class RecordedResponse:
     headers: dict[str, str]
     body_path: Path
 
+    def read_body(self) -> bytes:
+        return self.body_path.read_bytes()
+
 
 def manifest_paths(folder: Path) -> list[Path]:
     """The manifests in a site folder, or in the site folders of a folder of sites."""
@@ -76,6 +79,16 @@ def load_recordings(folder: Path) -> dict[str, RecordedResponse]:
     return recorded
 
 
+def load_replay(path: Path) -> dict:
+    """What replay serves, by canonical URL: the responses of a recording folder (a folder),
+    or of a WARC file (a file; crawler/archive.py). RecordingError when it is neither."""
+    if path.is_file():
+        from crawler.archive import load_warc  # archive.py builds on this module
+
+        return load_warc(path)
+    return load_recordings(path)
+
+
 class ReplayDownloadHandler(BaseDownloadHandler):
     """Answers http(s) requests from recordings: the spiders run unchanged, offline."""
 
@@ -84,7 +97,7 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         folder = crawler.settings.get("NEWSCRAWL_REPLAY_DIR")
         if not folder:
             raise NotConfigured("NEWSCRAWL_REPLAY_DIR is not set")
-        self.recorded = load_recordings(Path(folder))
+        self.recorded = load_replay(Path(folder))
         self.log = crawler.settings.get("NEWSCRAWL_REPLAY_LOG")
 
     async def download_request(self, request: Request) -> Response:
@@ -104,7 +117,7 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         if recorded.status == 200 and _not_modified(request.headers, headers):
             validators = {name: headers[name] for name in ("ETag", "Last-Modified") if name in headers}
             return Response(request.url, status=304, headers=validators, request=request)
-        body = recorded.body_path.read_bytes()
+        body = recorded.read_body()
         response_class = responsetypes.from_args(headers=headers, url=recorded.url, body=body)
         return response_class(url=request.url, status=recorded.status, headers=headers,
                               body=body, request=request)

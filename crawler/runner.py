@@ -48,6 +48,11 @@ def use_replay(settings: Settings, folder: Path) -> None:
     settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8, priority="cmdline")
 
 
+def use_warc(settings: Settings, path: Path) -> None:
+    """Append every response fetched to a WARC file (crawler/archive.py)."""
+    settings.set("NEWSCRAWL_WARC", str(path), priority="cmdline")
+
+
 def use_incremental(settings: Settings, *, refresh: bool = False, full: bool = False,
                     since: date | None = None) -> None:
     """What a repeat crawl fetches again (crawler/incremental.py)."""

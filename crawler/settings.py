@@ -57,7 +57,10 @@ SPIDER_MIDDLEWARES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.incremental.CountNotModified": 950,  # below HttpCacheMiddleware (900): sees the 304s
+    "crawler.archive.WriteWarc": 960,  # when NEWSCRAWL_WARC names a file: what the network answered
 }
+# a WARC file every response fetched is appended to (`crawl --warc FILE`); none when empty
+NEWSCRAWL_WARC = ""
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_GZIP = True

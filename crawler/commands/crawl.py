@@ -9,7 +9,7 @@ from crawler import runner
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, add_settings_option,
                                      add_sites_file_option, known_sites, parse_date, print_json, print_table,
                                      setting_overrides, use_sites_file)
-from crawler.recordings import load_recordings
+from crawler.recordings import load_replay
 from crawler.sites import GENERIC
 from spiders.generic import GenericSpider
 from storage import Store
@@ -20,9 +20,12 @@ HELP = "crawl sites (all when none is named) into the store"
 def add_arguments(parser) -> None:
     parser.add_argument("sites", nargs="*", metavar="SITE",
                         help=f"site names, see `newscrawl sites`; {GENERIC}: the site the options below describe")
-    parser.add_argument("--replay", nargs="?", const=str(runner.FIXTURES), metavar="DIR",
-                        help="serve responses from recordings instead of the network "
-                             "(default DIR: the bundled fixtures)")
+    parser.add_argument("--replay", nargs="?", const=str(runner.FIXTURES), metavar="DIR|WARC",
+                        help="serve responses from recordings (a folder) or a WARC file instead of the network "
+                             "(default: the bundled fixtures)")
+    parser.add_argument("--warc", metavar="FILE",
+                        help="append every response fetched, with its request, to FILE as WARC records "
+                             "(gzipped per record; name it .warc.gz)")
     parser.add_argument("--refresh", action="store_true",
                         help="fetch stored articles again too, and update those that changed")
     parser.add_argument("--full", action="store_true",
@@ -55,8 +58,10 @@ def run(args) -> int:
                            since=parse_date(args.since, "--since") if args.since else None)
     if args.replay:
         folder = Path(args.replay)
-        load_recordings(folder)  # fails early, in one line, on a missing folder or a bad manifest
+        load_replay(folder)  # fails early, in one line, on a missing folder, a bad manifest or WARC file
         runner.use_replay(settings, folder)
+    if args.warc:
+        runner.use_warc(settings, writable_file(args.warc))
     try:  # an unusable store or threshold is reported before crawling
         Store(settings["NEWSCRAWL_DB"],
               near_duplicate_threshold=settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD")).close()
@@ -66,6 +71,16 @@ def run(args) -> int:
     results = runner.run_crawls(sites, settings)
     print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
     return 0 if all(result.outcome == "finished" for result in results) else 1
+
+
+def writable_file(path: str) -> Path:
+    """A file the crawl can append to, checked before crawling (it is not emptied)."""
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise CommandError(f"cannot write to {path}: {exc.strerror}") from None
+    return Path(path)
 
 
 def sites_to_crawl(args, settings) -> list:
