@@ -8,12 +8,15 @@ import os
 import sys
 
 from crawler.commands.common import CommandError
+from crawler.fetch import FetchError
 from crawler.recordings import RecordingError
 from crawler.sites import SitesFileError
 from storage import StoreError
 
-COMMANDS = ["crawl", "record", "sites", "stats", "export", "search", "show", "re-extract", "browse", "schedule", "db"]
+COMMANDS = ["crawl", "record", "sites", "stats", "export", "search", "show", "re-extract", "browse", "schedule", "db",
+            "extract", "check", "discover"]
 USAGE_ERROR = 2
+UNAVAILABLE = 1  # a page that could not be fetched: not the user's mistake
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CommandError, StoreError, RecordingError, SitesFileError) as exc:
         print(f"newscrawl: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    except FetchError as exc:
+        print(f"newscrawl: {exc}", file=sys.stderr)
+        return UNAVAILABLE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

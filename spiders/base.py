@@ -36,6 +36,9 @@ from spiders.sources import FeedsAndSitemaps
 
 PAGE, LIST, ARTICLE = "newscrawl_page", "list", "article"
 LIST_DATE = "newscrawl_list_date"
+# How a list page gave a request (`newscrawl check` reports it): "links", the page's <a href>
+# matched by the patterns, unless the request's meta names another mechanism.
+LIST_MECHANISM, LINKS = "newscrawl_list_mechanism", "links"
 # list dates come as 2022-08-11, [2023-11-22], 2022.08.02, or a calendar tile: "30" over "2021-06"
 _LIST_DATE_SETTINGS = {"STRICT_PARSING": True, "DATE_ORDER": "YMD", "PREFER_DATES_FROM": "past"}
 

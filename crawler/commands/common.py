@@ -7,9 +7,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 from scrapy.spiderloader import get_spider_loader
 
 from crawler import runner
+from crawler.sites import GENERIC
+from spiders.generic import GenericSpider
 from storage import Store
 
 
@@ -43,6 +47,43 @@ def use_sites_file(settings, path: str | None) -> None:
     if not Path(path).is_file():
         raise CommandError(f"no sites file at {path}")
     settings.set("NEWSCRAWL_SITES_FILE", path, priority="cmdline")
+
+
+def add_generic_site_options(parser) -> None:
+    """The options describing `generic`, a site without a spider module (crawl, check)."""
+    generic = parser.add_argument_group(
+        f"a site without a spider module, named `{GENERIC}` and stored under its start URL's host")
+    generic.add_argument("--start-url", metavar="URL", help="the first page of its news list")
+    generic.add_argument("--article-pattern", metavar="REGEX", help="regex the URLs of its articles match")
+    generic.add_argument("--page-pattern", metavar="REGEX", help="regex the URLs of its further list pages match")
+    generic.add_argument("--allowed-domain", metavar="DOMAIN",
+                         help="the domain it stays in (default: the start URL's host)")
+    generic.add_argument("--feed", metavar="URL", action="append", default=[],
+                         help="an RSS or Atom feed of its articles (repeatable); no --start-url needed")
+    generic.add_argument("--sitemap", metavar="URL", action="append", default=[],
+                         help="a sitemap, sitemap index, or robots.txt naming its sitemaps (repeatable); "
+                              "every entry is an article unless --article-pattern is given")
+
+
+def describes_generic_site(args) -> bool:
+    return any(option is not None for option in (args.start_url, args.article_pattern, args.page_pattern,
+                                                 args.allowed_domain)) or bool(args.feed or args.sitemap)
+
+
+def generic_spider(args):
+    """The spider class of the site the generic options describe, named after its first URL's host."""
+    if not (args.start_url and args.article_pattern) and not (args.feed or args.sitemap):
+        raise CommandError(f"{GENERIC} needs --start-url URL and --article-pattern REGEX, "
+                           "or --feed URL or --sitemap URL")
+    start_urls = [args.start_url] if args.start_url else []
+    first = (start_urls + args.feed + args.sitemap)[0]
+    try:
+        return GenericSpider.for_site(urlsplit(first).hostname or first, start_urls,
+                                      args.article_pattern or "", args.page_pattern or "",
+                                      [args.allowed_domain] if args.allowed_domain else None,
+                                      args.feed, args.sitemap)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def setting_overrides(pairs: list[str]) -> dict[str, str]:

@@ -3,15 +3,14 @@
 
 from dataclasses import asdict
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from crawler import runner
-from crawler.commands.common import (CommandError, add_db_option, add_json_option, add_settings_option,
-                                     add_sites_file_option, known_sites, parse_date, print_json, print_table,
+from crawler.commands.common import (CommandError, add_db_option, add_generic_site_options, add_json_option,
+                                     add_settings_option, add_sites_file_option, describes_generic_site,
+                                     generic_spider, known_sites, parse_date, print_json, print_table,
                                      setting_overrides, use_sites_file)
 from crawler.recordings import load_replay
 from crawler.sites import GENERIC
-from spiders.generic import GenericSpider
 from storage import Store
 
 HELP = "crawl sites (all when none is named) into the store"
@@ -36,19 +35,7 @@ def add_arguments(parser) -> None:
     add_settings_option(parser)
     add_sites_file_option(parser)
     add_json_option(parser)
-    generic = parser.add_argument_group(
-        f"a site without a spider module, crawled as `{GENERIC}` and stored under its start URL's host")
-    generic.add_argument("--start-url", metavar="URL", help="the first page of its news list")
-    generic.add_argument("--article-pattern", metavar="REGEX", help="regex the URLs of its articles match")
-    generic.add_argument("--page-pattern", metavar="REGEX", help="regex the URLs of its further list pages match")
-    generic.add_argument("--allowed-domain", metavar="DOMAIN",
-                         help="the domain it stays in (default: the start URL's host)")
-    generic.add_argument("--feed", metavar="URL", action="append", default=[],
-                         help="an RSS or Atom feed of its articles (repeatable); no --start-url needed")
-    generic.add_argument("--sitemap", metavar="URL", action="append", default=[],
-                         help="a sitemap, sitemap index, or robots.txt naming its sitemaps (repeatable); "
-                              "every entry is an article unless --article-pattern is given")
-
+    add_generic_site_options(parser)
 
 def run(args) -> int:
     settings = runner.project_settings(args.db, setting_overrides(args.set))
@@ -86,23 +73,11 @@ def writable_file(path: str) -> Path:
 def sites_to_crawl(args, settings) -> list:
     """The named sites (all when none is named), `generic` being the spider the options describe."""
     named = [site for site in args.sites if site != GENERIC]
-    described = (args.start_url, args.article_pattern, args.page_pattern, args.allowed_domain)
     if GENERIC not in args.sites:
-        if any(option is not None for option in described) or args.feed or args.sitemap:
+        if describes_generic_site(args):
             raise CommandError(f"--start-url and the other pattern options describe the site {GENERIC!r}: name it")
         return known_sites(named, settings)
-    if not (args.start_url and args.article_pattern) and not (args.feed or args.sitemap):
-        raise CommandError(f"crawling {GENERIC} needs --start-url URL and --article-pattern REGEX, "
-                           "or --feed URL or --sitemap URL")
-    start_urls = [args.start_url] if args.start_url else []
-    first = (start_urls + args.feed + args.sitemap)[0]
-    try:
-        spider = GenericSpider.for_site(urlsplit(first).hostname or first, start_urls,
-                                        args.article_pattern or "", args.page_pattern or "",
-                                        [args.allowed_domain] if args.allowed_domain else None,
-                                        args.feed, args.sitemap)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+    spider = generic_spider(args)
     return (known_sites(named, settings) if named else []) + [spider]
 
 
