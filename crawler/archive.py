@@ -52,7 +52,7 @@ class WriteWarc:
     def from_crawler(cls, crawler):
         path = crawler.settings.get("NEWSCRAWL_WARC")
         if not path:
-            raise NotConfigured("NEWSCRAWL_WARC is not set")
+            raise NotConfigured  # without a message: Scrapy logs none (the usual case, not a fault)
         middleware = cls(Path(path), crawler.spidercls.name)
         crawler.signals.connect(middleware.close, signal=signals.spider_closed)
         return middleware
