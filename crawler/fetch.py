@@ -58,7 +58,8 @@ class PoliteFetcher:
         forbids it or no answer came (DNS, connection, timeout)."""
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise FetchError(f"{url!r} is not an http(s) URL")
-        if self.obey_robots and not self.robots_txt_of(url).can_fetch(url, self.user_agent):
+        if self.obey_robots and urlsplit(url).path != "/robots.txt" \
+                and not self.robots_txt_of(url).can_fetch(url, self.user_agent):
             raise FetchError(f"robots.txt of {urlsplit(url).netloc} forbids {url}")
         return self._get(url)
 

@@ -21,10 +21,12 @@ Parsing is the field's: feedparser for feeds, Scrapy's sitemap utilities
 from __future__ import annotations
 
 import logging
+import struct
 from datetime import date
 from urllib.parse import urlsplit
 
 import feedparser
+from lxml.etree import XMLSyntaxError
 from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -61,7 +63,10 @@ def entry_date(value: str | None) -> date | None:
 def sitemap_entries(body: bytes) -> tuple[str, list[tuple[str, date | None]]]:
     """(type, [(URL, date), ...]) of a sitemap's XML: type is "urlset" (article URLs),
     "sitemapindex" (sitemap URLs), or the root tag of something that is no sitemap (no entries)."""
-    sitemap = NewsSitemap(body)
+    try:
+        sitemap = NewsSitemap(body)
+    except (StopIteration, XMLSyntaxError):  # no XML element at all
+        return "", []
     if sitemap.type not in ("urlset", "sitemapindex"):
         return sitemap.type, []
     return sitemap.type, [(entry["loc"], entry_date(entry.get("publication_date") or entry.get("lastmod")))
@@ -85,12 +90,13 @@ def is_robots_txt(url: str) -> bool:
     return urlsplit(url).path.endswith("/robots.txt")
 
 
-def sitemap_body(response: Response) -> bytes | None:
-    """The XML of a sitemap response, gunzipped when it is a .xml.gz file (as SitemapSpider does)."""
+def sitemap_body(response: Response, max_size: int = 0) -> bytes | None:
+    """The XML of a sitemap response, gunzipped when it is a .xml.gz file (as SitemapSpider does),
+    to at most max_size bytes (0: no limit); None when it is larger or broken."""
     if gzip_magic_number(response):
         try:
-            return gunzip(response.body, max_size=response.meta.get("download_maxsize", 0))
-        except ValueError:  # over the size limit, or a broken gzip file
+            return gunzip(response.body, max_size=max_size)
+        except (ValueError, OSError, EOFError, struct.error):  # over the size limit, or a broken gzip file
             return None
     return response.body
 
@@ -123,7 +129,7 @@ class FeedsAndSitemaps:
             for url in sitemap_urls_from_robots(response.body, base_url=response.url):
                 yield self.list_request(url, self.parse_sitemap)
             return
-        body = sitemap_body(response)
+        body = sitemap_body(response, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
         kind, entries = sitemap_entries(body) if body else ("", [])
         if kind == "sitemapindex":
             for url, _ in entries:

@@ -114,3 +114,28 @@ def test_an_unwritable_warc_file_is_refused_before_crawling(tmp_path):
                        "--db", f"sqlite:///{tmp_path / 'a.db'}", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("newscrawl: cannot write to") and not (tmp_path / "a.db").exists()
+
+
+def test_replay_reads_a_compressed_body_and_a_later_304_leaves_the_full_answer(tmp_path):
+    """A response kept as sent with Content-Encoding: gzip (as WriteWarc keeps it) replays as plain bytes."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from crawler.archive import load_warc
+
+    page = "<html><body><p>正文</p></body></html>".encode("utf-8")
+    url = "http://a.example/n/1.html"
+    with open(tmp_path / "a.warc.gz", "wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for status, headers, body in (
+                ("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip"),
+                            ("ETag", '"v1"')], gzip.compress(page)),
+                ("304 Not Modified", [("ETag", '"v1"')], b"")):
+            writer.write_record(writer.create_warc_record(url, "response", payload=BytesIO(body),
+                                                          http_headers=StatusAndHeaders(status, headers, protocol="HTTP/1.1")))
+    [archived] = load_warc(tmp_path / "a.warc.gz").values()
+    assert (archived.url, archived.status) == (url, 200)
+    assert archived.read_body() == page
+    assert archived.headers == {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"'}

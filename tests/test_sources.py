@@ -1,12 +1,14 @@
 """Feeds and sitemaps: their parsers, and crawls fed by them through the real downloader
 (an invented site, tests/source_site.py, served on 127.0.0.1)."""
 
+import gzip
 from datetime import date
 
 import pytest
 from w3lib.url import canonicalize_url
 
-from spiders.sources import feed_entries, sitemap_entries
+from crawler.fetch import as_response
+from spiders.sources import feed_entries, sitemap_body, sitemap_entries
 from storage import Store
 from tests import source_site as site
 from tests.cli_runner import newscrawl
@@ -45,6 +47,15 @@ def test_sitemap_index_lists_sitemaps_and_html_is_no_sitemap():
     assert sitemap_entries(body("/sitemap_index.xml")) == (
         "sitemapindex", [(f"{site.ROOT}/sitemap_news.xml", None), (f"{site.ROOT}/sitemap_pages.xml", None)])
     assert sitemap_entries(body("/news/index.html"))[1] == []
+    assert sitemap_entries(b"not xml at all") == sitemap_entries(b"") == ("", [])
+
+
+def test_a_gzipped_sitemap_is_read_within_the_size_limit():
+    packed = gzip.compress(body("/sitemap_news.xml"))
+    response = as_response(f"{site.ROOT}/sitemap_news.xml.gz", packed, headers={"Content-Type": "application/x-gzip"})
+    assert sitemap_entries(sitemap_body(response)) == sitemap_entries(body("/sitemap_news.xml"))
+    assert sitemap_body(response, max_size=100) is None
+    assert sitemap_body(as_response(f"{site.ROOT}/s.xml.gz", packed[:20])) is None  # cut short
 
 
 def test_feed_entries_carry_their_pubdate_and_html_is_no_feed():

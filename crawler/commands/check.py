@@ -84,12 +84,11 @@ def run(args) -> int:
     fetcher = PoliteFetcher(settings)
     report = Report()
     first_articles = []
-    matched_pages = 0
-    for url in spidercls.start_urls:
-        findings = check_list_page(url, spider, fetcher, report)
-        matched_pages += sum(len(finding.pages) for finding in findings)
-        first_articles += [article for finding in findings for article in finding.articles]
-    if spidercls.start_urls and spidercls.list_links and not matched_pages:
+    read = [check_list_page(url, spider, fetcher, report) for url in spidercls.start_urls]
+    findings = [finding for page in read if page is not None for finding in page]
+    first_articles += [article for finding in findings for article in finding.articles]
+    if spidercls.list_links and any(page is not None for page in read) \
+            and not any(finding.pages for finding in findings):
         report.problem("the page pattern matches no link on any start page")
     for url in spidercls.feed_urls:
         first_articles += check_feed(url, spider, fetcher, report)
@@ -131,10 +130,11 @@ def fetched(url: str, what: str, fetcher: PoliteFetcher, report: Report):
     return response
 
 
-def check_list_page(url: str, spider, fetcher: PoliteFetcher, report: Report) -> list[ListFinding]:
+def check_list_page(url: str, spider, fetcher: PoliteFetcher, report: Report) -> list[ListFinding] | None:
+    """What the spider finds on a start page, reported; None when it could not be read."""
     response = fetched(url, "start page", fetcher, report)
     if response is None:
-        return []
+        return None
     findings = list_findings(spider, response)
     for finding in findings:
         report.field("list mechanism", finding.mechanism)
@@ -167,7 +167,7 @@ def check_sitemap(url: str, spider, fetcher: PoliteFetcher, report: Report) -> l
             waiting += list(sitemap_urls_from_robots(response.body, base_url=response.url))
             report.matched("sitemaps named", waiting)
             continue
-        body = sitemap_body(response)
+        body = sitemap_body(response, fetcher.max_size)
         kind, entries = sitemap_entries(body) if body else ("", [])
         if kind == "sitemapindex":
             report.matched("sitemaps listed", [loc for loc, _ in entries])

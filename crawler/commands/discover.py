@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 import sys
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from scrapy.utils.sitemap import sitemap_urls_from_robots
+from scrapy.http import TextResponse
 
 from crawler import runner
 from crawler.commands.common import CommandError, add_settings_option, setting_overrides
@@ -35,9 +35,11 @@ def run(args) -> int:
     home = fetcher.fetch(args.url)  # FetchError: exit 1
     if home.status != 200:
         raise FetchError(f"{args.url} answered {home.status}")
+    if not isinstance(home, TextResponse):
+        raise FetchError(f"{args.url} is no HTML page")
     notes = [f"newscrawl discover {args.url}"]
 
-    sitemaps = robots_sitemaps(f"{parts.scheme}://{parts.netloc}/robots.txt", fetcher, notes)
+    sitemaps = robots_sitemaps(home.url, fetcher, notes)
     home_list = read_list(home)
     notes.append(list_note(home_list))
     lists = [home_list] + [news_list for news_list in (read_list_at(url, fetcher, notes)
@@ -62,7 +64,7 @@ def read_list_at(url: str, fetcher: PoliteFetcher, notes: list[str]) -> NewsList
     except FetchError as exc:
         notes.append(f"list {url}: {exc}")
         return None
-    if response.status != 200 or not hasattr(response, "xpath"):
+    if response.status != 200 or not isinstance(response, TextResponse):
         notes.append(f"list {url}: {response.status}")
         return None
     news_list = read_list(response)
@@ -77,14 +79,9 @@ def list_note(news_list: NewsList) -> str:
 
 
 def robots_sitemaps(url: str, fetcher: PoliteFetcher, notes: list[str]) -> list[str]:
-    """The sitemaps robots.txt names."""
-    try:
-        robots = fetcher.fetch(url)
-    except FetchError as exc:
-        notes.append(f"robots.txt: {exc}")
-        return []
-    sitemaps = list(sitemap_urls_from_robots(robots.body, base_url=robots.url)) if robots.status == 200 else []
-    notes.append(f"robots.txt: {robots.status}, {len(sitemaps)} sitemap(s)")
+    """The sitemaps the robots.txt of url's host names (read once, by the fetcher)."""
+    sitemaps = [urljoin(url, sitemap) for sitemap in fetcher.robots_txt_of(url).sitemaps]
+    notes.append(f"robots.txt: {len(sitemaps)} sitemap(s)")
     return sitemaps
 
 
