@@ -52,7 +52,7 @@ def use_sites_file(settings, path: str | None) -> None:
 def add_generic_site_options(parser) -> None:
     """The options describing `generic`, a site without a spider module (crawl, check)."""
     generic = parser.add_argument_group(
-        f"a site without a spider module, named `{GENERIC}` and stored under its start URL's host")
+        f"a site without a spider module, named `{GENERIC}` and stored under the host of its first URL")
     generic.add_argument("--start-url", metavar="URL", help="the first page of its news list")
     generic.add_argument("--article-pattern", metavar="REGEX", help="regex the URLs of its articles match")
     generic.add_argument("--page-pattern", metavar="REGEX", help="regex the URLs of its further list pages match")
