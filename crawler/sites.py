@@ -6,6 +6,13 @@
     page_pattern = '/col/col1229/index\\.html\\?uid=\\d+&pageNum=\\d+$'  # optional: the list's pagination
     allowed_domains = ["www.example.gov.cn"]                          # optional: the start URLs' hosts
 
+    [sites.yunling.json_list]          # optional: a list the site serves as JSON (spiders/cms_lists.py)
+    url = "https://www.example.gov.cn/api/news?column=1229&page={page}"
+    entries = "data.list"              # JMESPath: the entries of one page
+    link = "url"                       # JMESPath in an entry: the article's URL
+    date = "publishTime"               # optional: the date the list gives
+    first_page = 1                     # optional
+
 SiteLoader, Scrapy's spider loader for this project (settings.SPIDER_LOADER_CLASS),
 adds a GenericSpider for each entry of NEWSCRAWL_SITES_FILE to the spider
 modules' spiders, so that every command (and `scrapy list`, `scrapy crawl NAME`)
@@ -20,11 +27,13 @@ from pathlib import Path
 
 from scrapy.spiderloader import SpiderLoader
 
+from spiders.cms_lists import JsonList
 from spiders.generic import GenericSpider
 
 # The site name `newscrawl crawl` takes the start URL and patterns of from its options.
 GENERIC = "generic"
-_KEYS = ("start_url", "start_urls", "article_pattern", "page_pattern", "allowed_domains")
+_KEYS = ("start_url", "start_urls", "article_pattern", "page_pattern", "allowed_domains", "json_list")
+_JSON_LIST_KEYS = ("url", "entries", "link", "date", "first_page")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -70,9 +79,24 @@ def _site_spider(where: str, name: str, entry) -> type[GenericSpider]:
         raise SitesFileError(f"{where} needs start_url (or start_urls) and article_pattern")
     try:
         return GenericSpider.for_site(name, start_urls, article_pattern, _string(where, entry, "page_pattern") or "",
-                                      _string_list(where, entry, "allowed_domains"))
+                                      _string_list(where, entry, "allowed_domains"), _json_list(where, entry))
     except ValueError as exc:
         raise SitesFileError(f"{where}: {exc}") from None
+
+
+def _json_list(where: str, entry: dict) -> JsonList | None:
+    """The entry's [sites.NAME.json_list] table; ValueError (from JsonList) says what is wrong in it."""
+    table = entry.get("json_list")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise SitesFileError(f"{where}: json_list must be a table ([sites.NAME.json_list])")
+    unknown = sorted(set(table) - set(_JSON_LIST_KEYS))
+    if unknown:
+        raise SitesFileError(f"{where}: json_list: unknown key {unknown[0]!r} (keys: {', '.join(_JSON_LIST_KEYS)})")
+    if not all(key in table for key in ("url", "entries", "link")):
+        raise SitesFileError(f"{where}: json_list needs url, entries and link")
+    return JsonList(**table)
 
 
 def _string(where: str, entry: dict, key: str) -> str | None:

@@ -75,6 +75,9 @@ class JsonList:
     first_page: int = 1
 
     def __post_init__(self):
+        for name in ("url", "entries", "link", "date"):
+            if not isinstance(getattr(self, name), str) and not (name == "date" and self.date is None):
+                raise ValueError(f"JSON list {name} must be a string")
         if urlsplit(self.url).scheme not in ("http", "https") or "{page}" not in self.url:
             raise ValueError(f"JSON list url {self.url!r} must be an http(s) URL with {{page}} in it")
         for name in ("entries", "link", "date"):
@@ -83,7 +86,7 @@ class JsonList:
                 continue
             try:
                 jmespath.compile(expression)
-            except (jmespath.exceptions.JMESPathError, TypeError) as exc:
+            except jmespath.exceptions.JMESPathError as exc:
                 raise ValueError(f"JSON list {name} {expression!r} is not a JMESPath expression: {exc}") from None
         if not isinstance(self.first_page, int) or isinstance(self.first_page, bool):
             raise ValueError("JSON list first_page must be a whole number")
@@ -181,18 +184,14 @@ def _trs_next_page(url: str, scripts: str) -> str | None:
         if definition:
             continue
         values = [_js_value(argument, variables) for argument in arguments.split(",")]
-        if len(values) >= 5 and isinstance(values[0], str):  # Hycloud: (element, count, current from 1, name, ext, records)
-            count, current, name, ext = values[1:5]
-            following = current + 1 if isinstance(current, int) else None
-            last = count
-        elif len(values) >= 4:  # WCM: (count, current from 0, name, ext)
-            count, current, name, ext = values[:4]
-            following = current + 1 if isinstance(current, int) else None
-            last = count - 1 if isinstance(count, int) else None
+        if len(values) >= 5 and isinstance(values[0], str):  # Hycloud: (element, pages, current, name, ext, records)
+            (pages, current, name, ext), first = values[1:5], 1
+        elif len(values) >= 4:  # WCM: (pages, current, name, ext)
+            (pages, current, name, ext), first = values[:4], 0
         else:
             continue
-        if isinstance(name, str) and isinstance(ext, str) and following is not None and last is not None:
-            return f"{name}_{following}.{ext}" if following <= last else None
+        if isinstance(pages, int) and isinstance(current, int) and isinstance(name, str) and isinstance(ext, str):
+            return f"{name}_{current + 1}.{ext}" if current + 1 < first + pages else None
     # no call to read: a pager that writes its links itself from countPage and currentPage
     count, current = _js_value("countPage", variables), _js_value("currentPage", variables)
     if not isinstance(count, int):

@@ -12,6 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 from spiders.base import NewsSpider
+from spiders.cms_lists import JsonList
 
 
 class GenericSpider(NewsSpider):
@@ -19,7 +20,7 @@ class GenericSpider(NewsSpider):
 
     @classmethod
     def for_site(cls, name: str, start_urls: list[str], article_pattern: str, page_pattern: str = "",
-                 allowed_domains: list[str] | None = None) -> type[GenericSpider]:
+                 allowed_domains: list[str] | None = None, json_list: JsonList | None = None) -> type[GenericSpider]:
         """The spider class a site module would declare; ValueError says which argument is wrong."""
         for url in start_urls:
             if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
@@ -34,5 +35,5 @@ class GenericSpider(NewsSpider):
         declared = {"allowed_domains": allowed_domains} if allowed_domains else {}
         return type(f"{cls.__name__}[{name}]", (cls,), {
             "name": name, "start_urls": start_urls, "article_links": article_pattern, "list_links": page_pattern,
-            **declared,
+            "json_list": json_list, **declared,
         })

@@ -244,7 +244,7 @@ def test_broken_sites_file_is_one_line_and_exit_2(tmp_path):
     result = newscrawl("crawl", SITE, "--sites-file", str(sites_file), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == (f"newscrawl: {sites_file}: [sites.{SITE}]: unknown key 'page_patern' "
-                                     "(keys: start_url, start_urls, article_pattern, page_pattern, allowed_domains)")
+                                     "(keys: start_url, start_urls, article_pattern, page_pattern, allowed_domains, json_list)")
 
 
 @pytest.mark.parametrize("entry, message", [
