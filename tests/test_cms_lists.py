@@ -11,16 +11,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
+from scrapy.utils.test import get_crawler
 from w3lib.url import canonicalize_url
 
 from crawler.recordings import load_recordings, recording_key
 from crawler.runner import FIXTURES
+from spiders.cms_lists import (DATAPROXY, HANWEB_DATAPROXY, HANWEB_DATASTORE, JSON_PAGE, TRS_PAGER, VSB_PAGER,
+                               JsonList, read_scripted_list)
+from spiders.generic import GenericSpider
 from storage import Store
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import quality, site_folder
 from tests.loopback import recorded_site_proxy
-from spiders.cms_lists import (DATAPROXY, HANWEB_DATAPROXY, HANWEB_DATASTORE, JSON_PAGE, TRS_PAGER, VSB_PAGER,
-                               JsonList, read_scripted_list)
 
 LIST_META = {"newscrawl_page": "list"}
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
@@ -198,6 +200,26 @@ def test_json_walk_ends_at_an_empty_page_or_one_that_repeats_the_last():
 def test_json_list_declaration_faults_say_what_is_wrong(fields, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         JsonList(**fields)
+
+
+# -- what the start page's list was read from ------------------------------------------------
+
+@pytest.mark.parametrize("body, start, expected", [
+    ("<p>nothing here</p>", True, {"newscrawl/list_mechanism/none": 1}),
+    ('<a href="/news/art_1.html">1</a><script>createPageHTML(2, 0, "index", "html");</script>', True,
+     {"newscrawl/list_mechanism/links": 1, "newscrawl/list_mechanism/trs_pager": 1}),
+    ('<a href="/news/art_1.html">1</a><script>createPageHTML(2, 0, "index", "html");</script>', False, {}),
+])
+def test_start_page_list_mechanisms_are_counted_once_per_kind(body, start, expected):
+    spider_class = GenericSpider.for_site("x", ["http://a.gov.cn/news/index.html"], r"/art_\d+\.html$")
+    crawler = get_crawler(spider_class)
+    spider = spider_class.from_crawler(crawler)
+    url = "http://a.gov.cn/news/index.html"
+    page = HtmlResponse(url, body=f"<html><body>{body}</body></html>".encode(), encoding="utf-8",
+                        request=Request(url, meta={"newscrawl_page": "list", "newscrawl_start": start}))
+    requests = list(spider.parse(page))
+    assert {k: v for k, v in crawler.stats.get_stats().items() if k.startswith("newscrawl/list_mechanism/")} == expected
+    assert len(requests) == (0 if "nothing" in body else 2)  # the article and index_1.html
 
 
 # -- POST in recordings -----------------------------------------------------------------------
