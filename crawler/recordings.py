@@ -6,7 +6,8 @@ Replay serves a request from the recordings found under NEWSCRAWL_REPLAY_DIR
 (or from the WARC file it names) without touching the network, answering conditional requests as the site's
 server would (304 when the recorded ETag or Last-Modified says the client's copy
 is current), and lists every answer in NEWSCRAWL_REPLAY_LOG when that is set;
-record saves every response a live crawl gets into NEWSCRAWL_RECORD_DIR.
+record saves every response a live crawl gets into NEWSCRAWL_RECORD_DIR. A POST (Hanweb's
+dataproxy.jsp paging, say) is recorded and replayed by its method, URL and body together.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
@@ -42,9 +43,28 @@ class RecordedResponse:
     status: int
     headers: dict[str, str]
     body_path: Path
+    method: str = "GET"
+    request_body: str = ""  # what a POST sent (form data), as text
+
+    @property
+    def key(self) -> str:
+        return recording_key(self.method, self.url, self.request_body)
 
     def read_body(self) -> bytes:
         return self.body_path.read_bytes()
+
+
+def recording_key(method: str, url: str, body: bytes | str = b"") -> str:
+    """What identifies a recorded answer: the canonical URL of a GET; the method, canonical URL
+    and body (form fields in sorted order) of any other request."""
+    if method.upper() == "GET":
+        return canonicalize_url(url)
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        text = urlencode(sorted(parse_qsl(text, keep_blank_values=True, strict_parsing=True)))
+    except ValueError:  # not form data: the body as it is
+        pass
+    return f"{method.upper()} {canonicalize_url(url)} {text}"
 
 
 def manifest_paths(folder: Path) -> list[Path]:
@@ -62,7 +82,8 @@ def load_manifest(path: Path) -> tuple[str, list[RecordedResponse]]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         responses = [
             RecordedResponse(entry["url"], int(entry.get("status", 200)),
-                             dict(entry.get("headers", {})), path.parent / entry["body"])
+                             dict(entry.get("headers", {})), path.parent / entry["body"],
+                             entry.get("method", "GET"), entry.get("request_body", ""))
             for entry in manifest["responses"]
         ]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -71,11 +92,11 @@ def load_manifest(path: Path) -> tuple[str, list[RecordedResponse]]:
 
 
 def load_recordings(folder: Path) -> dict[str, RecordedResponse]:
-    """Every recorded response under folder, by canonical URL."""
+    """Every recorded response under folder, by recording_key (a GET's: its canonical URL)."""
     recorded = {}
     for path in manifest_paths(folder):
         for response in load_manifest(path)[1]:
-            recorded[canonicalize_url(response.url)] = response
+            recorded[response.key] = response
     return recorded
 
 
@@ -104,11 +125,12 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         response = self._answer(request)
         if self.log:
             with open(self.log, "a", encoding="utf-8") as log:
-                log.write(f"{response.status} {request.url}\n")
+                method = "" if request.method == "GET" else f"{request.method} "
+                log.write(f"{response.status} {method}{request.url}\n")
         return response
 
     def _answer(self, request: Request) -> Response:
-        recorded = self.recorded.get(canonicalize_url(request.url))
+        recorded = self.recorded.get(recording_key(request.method, request.url, request.body))
         if recorded is None:
             self.crawler.stats.inc_value("newscrawl/replay_unrecorded")
             return Response(request.url, status=404, request=request,
@@ -158,7 +180,8 @@ class RecordResponses:
         return cls(Path(folder), crawler.spidercls.name)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        self.recording.add(request.url, response.status, response.headers, response.body)
+        self.recording.add(request.url, response.status, response.headers, response.body,
+                           method=request.method, request_body=request.body)
         return response
 
 
@@ -174,27 +197,38 @@ class RecordingWriter:
         if (folder / MANIFEST).is_file():  # recording again adds to what is there
             _, responses = load_manifest(folder / MANIFEST)
             for old in responses:
-                self.entries[old.url] = {"url": old.url, "status": old.status, "headers": old.headers,
+                self.entries[old.key] = {"url": old.url, **_request_fields(old.method, old.request_body),
+                                         "status": old.status, "headers": old.headers,
                                          "body": old.body_path.relative_to(folder).as_posix()}
 
-    def add(self, url: str, status: int, headers: Headers, body: bytes) -> None:
-        body_name = f"pages/{_file_name(url)}"
+    def add(self, url: str, status: int, headers: Headers, body: bytes, *, method: str = "GET",
+            request_body: bytes = b"") -> None:
+        sent = request_body.decode("utf-8", "replace")
+        body_name = f"pages/{_file_name(url, '' if method == 'GET' else f'{method} {sent}')}"
         (self.folder / body_name).write_bytes(body)
         kept = {name: headers.get(name).decode("latin-1") for name in RECORDED_HEADERS if headers.get(name)}
-        self.entries[url] = {"url": url, "status": status, "headers": kept, "body": body_name}
+        self.entries[recording_key(method, url, sent)] = {"url": url, **_request_fields(method, sent),
+                                                          "status": status, "headers": kept, "body": body_name}
         self._write_manifest()
 
     def _write_manifest(self) -> None:
-        manifest = {"site": self.site, "responses": sorted(self.entries.values(), key=lambda e: e["url"])}
+        manifest = {"site": self.site, "responses": sorted(self.entries.values(),
+                                                           key=lambda e: (e["url"], e.get("request_body", "")))}
         partial = self.folder / (MANIFEST + ".part")
         partial.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(partial, self.folder / MANIFEST)
 
 
-def _file_name(url: str) -> str:
-    """A readable, unique file name for a URL's body: its path plus a short hash."""
+def _request_fields(method: str, request_body: str) -> dict:
+    """A manifest entry's request besides its URL: nothing for a GET (manifests stay as they were)."""
+    return {} if method == "GET" else {"method": method, "request_body": request_body}
+
+
+def _file_name(url: str, request: str = "") -> str:
+    """A readable, unique file name for a URL's body: its path plus a short hash (of the URL, and of
+    the method and body of a request other than GET)."""
     parts = urlsplit(url)
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", parts.path.strip("/"))[-80:].strip("-.") or "index"
-    digest = hashlib.sha1(url.encode("utf-8")).hexdigest()[:8]
+    digest = hashlib.sha1((url + request).encode("utf-8")).hexdigest()[:8]
     stem, dot, suffix = readable.rpartition(".")
     return f"{stem}-{digest}.{suffix}" if dot and len(suffix) <= 5 else f"{readable}-{digest}"

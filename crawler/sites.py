@@ -8,6 +8,13 @@
     feed_urls = ["http://www.example.gov.cn/rss.xml"]                 # optional: RSS/Atom feeds of articles
     sitemap_urls = ["http://www.example.gov.cn/robots.txt"]           # optional: sitemaps, or robots.txt naming them
 
+    [sites.yunling.json_list]          # optional: a list the site serves as JSON (spiders/cms_lists.py)
+    url = "https://www.example.gov.cn/api/news?column=1229&page={page}"
+    entries = "data.list"              # JMESPath: the entries of one page
+    link = "url"                       # JMESPath in an entry: the article's URL
+    date = "publishTime"               # optional: the date the list gives
+    first_page = 1                     # optional
+
 A site may have feeds or sitemaps only (no start URL); their entries are all
 articles unless it gives an article_pattern (spiders/sources.py).
 
@@ -25,11 +32,14 @@ from pathlib import Path
 
 from scrapy.spiderloader import SpiderLoader
 
+from spiders.cms_lists import JsonList
 from spiders.generic import GenericSpider
 
 # The site name `newscrawl crawl` takes the start URL and patterns of from its options.
 GENERIC = "generic"
-_KEYS = ("start_url", "start_urls", "article_pattern", "page_pattern", "allowed_domains", "feed_urls", "sitemap_urls")
+_KEYS = ("start_url", "start_urls", "article_pattern", "page_pattern", "allowed_domains", "feed_urls", "sitemap_urls",
+         "json_list")
+_JSON_LIST_KEYS = ("url", "entries", "link", "date", "first_page")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -76,9 +86,25 @@ def _site_spider(where: str, name: str, entry) -> type[GenericSpider]:
         raise SitesFileError(f"{where} needs start_url (or start_urls) and article_pattern, or feed_urls or sitemap_urls")
     try:
         return GenericSpider.for_site(name, start_urls, article_pattern, _string(where, entry, "page_pattern") or "",
-                                      _string_list(where, entry, "allowed_domains"), feed_urls, sitemap_urls)
+                                      _string_list(where, entry, "allowed_domains"), feed_urls, sitemap_urls,
+                                      _json_list(where, entry))
     except ValueError as exc:
         raise SitesFileError(f"{where}: {exc}") from None
+
+
+def _json_list(where: str, entry: dict) -> JsonList | None:
+    """The entry's [sites.NAME.json_list] table; ValueError (from JsonList) says what is wrong in it."""
+    table = entry.get("json_list")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise SitesFileError(f"{where}: json_list must be a table ([sites.NAME.json_list])")
+    unknown = sorted(set(table) - set(_JSON_LIST_KEYS))
+    if unknown:
+        raise SitesFileError(f"{where}: json_list: unknown key {unknown[0]!r} (keys: {', '.join(_JSON_LIST_KEYS)})")
+    if not all(key in table for key in ("url", "entries", "link")):
+        raise SitesFileError(f"{where}: json_list needs url, entries and link")
+    return JsonList(**table)
 
 
 def _string(where: str, entry: dict, key: str) -> str | None:

@@ -32,13 +32,15 @@ from w3lib.url import canonicalize_url
 
 from crawler.extract import SiteRules
 from crawler.items import ArticleItem
+from spiders.cms_lists import LINKS, JsonList, read_scripted_list, report_list_mechanisms
 from spiders.sources import FeedsAndSitemaps
 
 PAGE, LIST, ARTICLE = "newscrawl_page", "list", "article"
 LIST_DATE = "newscrawl_list_date"
-# How a list page gave a request (`newscrawl check` reports it): "links", the page's <a href>
-# matched by the patterns, unless the request's meta names another mechanism.
-LIST_MECHANISM, LINKS = "newscrawl_list_mechanism", "links"
+START = "newscrawl_start"  # a start request: its list mechanisms are reported
+# How a list page gave a request (`newscrawl check` reports it): LINKS, the page's <a href>
+# matched by the patterns, unless the request's meta names another mechanism (spiders/cms_lists.py).
+LIST_MECHANISM = "newscrawl_list_mechanism"
 # list dates come as 2022-08-11, [2023-11-22], 2022.08.02, or a calendar tile: "30" over "2021-06"
 _LIST_DATE_SETTINGS = {"STRICT_PARSING": True, "DATE_ORDER": "YMD", "PREFER_DATES_FROM": "past"}
 
@@ -50,6 +52,7 @@ class NewsSpider(FeedsAndSitemaps, Spider):
     # (CSS of one entry of the list, CSS of the date shown in the entry), when the list dates its links
     list_dates: tuple[str, str] | None = None
     extraction_rules: SiteRules = SiteRules()
+    json_list: JsonList | None = None  # a list the site serves as JSON (spiders/cms_lists.py)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -60,12 +63,15 @@ class NewsSpider(FeedsAndSitemaps, Spider):
                                       unique=True)
         # an empty pattern would allow every link: a column without pagination has no list links
         cls._list_pages = LinkExtractor(allow=cls.list_links, unique=True) if cls.list_links else None
+        cls._record_articles = LinkExtractor(allow=cls.article_links, unique=True)  # a datastore is all list
 
     async def start(self):
         # Scrapy's default start requests skip the duplicate filter, so the
         # pager's link back to page 1 would fetch it a second time.
         for url in self.start_urls:
-            yield Request(url, meta={PAGE: LIST})
+            yield Request(url, meta={PAGE: LIST, START: True})
+        if self.json_list:
+            yield self.json_list.request(self.json_list.first_page, {PAGE: LIST, START: True})
         for request in self.source_requests():  # spiders/sources.py
             yield request
 
@@ -78,13 +84,29 @@ class NewsSpider(FeedsAndSitemaps, Spider):
             yield response.follow(url, callback=self.parse_article, meta={PAGE: ARTICLE, LIST_DATE: shown})
 
     def parse(self, response):
-        """A list page: follow its articles and its pagination."""
-        dates = self._list_dates(response)
-        for link in self._articles.extract_links(response):
-            yield response.follow(link, callback=self.parse_article,
-                                  meta={PAGE: ARTICLE, LIST_DATE: dates.get(canonicalize_url(link.url))})
-        for link in self._list_pages.extract_links(response) if self._list_pages else ():
+        """A list page: follow its articles and its pagination, those its HTML links and those
+        its CMS's scripts write (spiders/cms_lists.py)."""
+        scripted = read_scripted_list(response, {PAGE: LIST}, self.json_list, self.article_links)
+        linked = list(self._article_requests(response, self._articles)) if scripted.html_links else []
+        listed = [*self._article_requests(scripted.records, self._record_articles),
+                  *(response.follow(url, callback=self.parse_article, meta={PAGE: ARTICLE, LIST_DATE: shown})
+                    for url, shown in scripted.entries)]
+        if response.meta.get(START):
+            report_list_mechanisms(self, response, ([LINKS] if linked else []) + scripted.mechanisms,
+                                   len(linked) + len(listed))
+        for request in [*listed, *scripted.next_pages]:  # `newscrawl check` reports where they came from
+            request.meta.setdefault(LIST_MECHANISM, " + ".join(scripted.mechanisms))
+        yield from linked + listed
+        for link in self._list_pages.extract_links(response) if self._list_pages and scripted.html_links else ():
             yield response.follow(link, callback=self.parse, meta={PAGE: LIST})
+        yield from scripted.next_pages
+
+    def _article_requests(self, page, articles: LinkExtractor):
+        """Requests for the article links of a list page, with the dates the list shows."""
+        dates = self._list_dates(page) if page is not None else {}
+        for link in articles.extract_links(page) if page is not None else ():
+            yield page.follow(link, callback=self.parse_article,
+                              meta={PAGE: ARTICLE, LIST_DATE: dates.get(canonicalize_url(link.url))})
 
     def _list_dates(self, response) -> dict[str, date]:
         """The date the list shows beside each link, by canonical URL."""

@@ -12,6 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 from spiders.base import NewsSpider
+from spiders.cms_lists import JsonList
 
 
 class GenericSpider(NewsSpider):
@@ -20,7 +21,7 @@ class GenericSpider(NewsSpider):
     @classmethod
     def for_site(cls, name: str, start_urls: list[str], article_pattern: str, page_pattern: str = "",
                  allowed_domains: list[str] | None = None, feed_urls: list[str] = (),
-                 sitemap_urls: list[str] = ()) -> type[GenericSpider]:
+                 sitemap_urls: list[str] = (), json_list: JsonList | None = None) -> type[GenericSpider]:
         """The spider class a site module would declare; ValueError says which argument is wrong.
 
         It needs start URLs (news lists) with an article pattern, or feed or sitemap URLs, whose
@@ -41,5 +42,6 @@ class GenericSpider(NewsSpider):
         declared = {"allowed_domains": allowed_domains} if allowed_domains else {}
         return type(f"{cls.__name__}[{name}]", (cls,), {
             "name": name, "start_urls": list(start_urls), "article_links": article_pattern or "",
-            "list_links": page_pattern, "feed_urls": list(feed_urls), "sitemap_urls": list(sitemap_urls), **declared,
+            "list_links": page_pattern, "feed_urls": list(feed_urls), "sitemap_urls": list(sitemap_urls),
+            "json_list": json_list, **declared,
         })

@@ -3,7 +3,8 @@
 The server acts as an HTTP proxy: with http_proxy pointing at it, a crawl asks
 for the real URLs (http://www.hnjgdj.gov.cn/...) and gets the recorded
 responses, so spiders, allowed_domains and the Scrapy downloader all run as in
-a live crawl while nothing leaves the machine.
+a live crawl while nothing leaves the machine. POST requests are answered from the recordings
+of the same method, URL and body.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from crawler.recordings import load_recordings
-from w3lib.url import canonicalize_url
+from crawler.recordings import load_recordings, recording_key
 
 
 @contextmanager
@@ -24,9 +24,15 @@ def recorded_site_proxy(folder: Path):
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
+            self.answer(b"")
+
+        def do_POST(self):  # Hanweb's dataproxy.jsp paging, say: answered by method, URL and body
+            self.answer(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+        def answer(self, sent: bytes):
             url = self.path if self.path.startswith("http") else f"http://{self.headers['Host']}{self.path}"
             requests.append(url)
-            response = recorded.get(canonicalize_url(url))
+            response = recorded.get(recording_key(self.command, url, sent))
             if response is None:
                 self.send_error(404)
                 return

@@ -245,7 +245,7 @@ def test_broken_sites_file_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == (f"newscrawl: {sites_file}: [sites.{SITE}]: unknown key 'page_patern' "
                                      "(keys: start_url, start_urls, article_pattern, page_pattern, allowed_domains, "
-                                     "feed_urls, sitemap_urls)")
+                                     "feed_urls, sitemap_urls, json_list)")
 
 
 @pytest.mark.parametrize("entry, message", [
