@@ -14,18 +14,20 @@ import re
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import Engine, column, create_engine, event, func, inspect, literal_column, select, table
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from storage import migrations
 from storage.models import Article, ArticleFetch, CrawlRun
 from storage.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex
+from storage.processes import this_process, is_gone
 
 
 class StoreError(Exception):
@@ -118,7 +120,7 @@ class RecentRuns:
     """A site's last few crawl runs added up: how its crawling goes lately."""
 
     runs: int  # how many runs were added up (at most the window asked for)
-    failed: int  # runs that ended other than "finished" (runs still going are not failures)
+    failed: int  # runs that ended other than "finished": failed, interrupted (runs still going are not failures)
     empty_pages: int  # article pages without extractable text
     errors: int
 
@@ -145,10 +147,14 @@ class CrawlRunView:
     spider: str
     started_at: datetime
     finished_at: datetime | None
-    status: str
+    status: str  # running, finished, failed, interrupted
     counts: RunCounts
     id: int
     error: str | None = None  # why a failed run failed
+    warnings: tuple[str, ...] = ()  # what a finished run should tell
+    errors_by_kind: dict[str, int] = field(default_factory=dict)  # counts.errors, by kind
+    host: str | None = None  # the machine and process that ran it
+    pid: int | None = None
 
     @property
     def duration(self) -> timedelta | None:
@@ -192,6 +198,29 @@ def database_file(url: str) -> Path | None:
     return None
 
 
+# SQLite's words for a store that cannot be used, and what to do about it
+_STORE_TROUBLE_HINTS = {
+    "file is not a database": "it is not a newscrawl store, or it is damaged",
+    "database disk image is malformed": "the file is damaged; restore it from a copy",
+    "attempt to write a readonly database": "the file or its folder is read-only",
+    "unable to open database file": "check that the file and its folder are readable and writable "
+                                    "(SQLite keeps -wal and -shm files beside the store)",
+    "database or disk is full": "free some disk space",
+}
+
+
+def _unusable_store(context: ExceptionContext) -> None:
+    """Every database error that says the store cannot be used becomes a one-line StoreError;
+    those the Store API handles itself (a lost race, an FTS5 query it cannot parse) stay as they are."""
+    error = context.sqlalchemy_exception
+    if isinstance(error, IntegrityError) or _FTS_QUERY_ERROR.match(str(context.original_exception)):
+        return
+    reason = str(context.original_exception).strip().split("\n")[0]
+    hint = next((hint for words, hint in _STORE_TROUBLE_HINTS.items() if words in reason), None)
+    url = context.engine.url.render_as_string(hide_password=True) if context.engine else "the database"
+    raise StoreError(f"cannot use the store at {url}: {reason}" + (f" ({hint})" if hint else ""))
+
+
 def _create_engine(url: str, must_exist: bool = False) -> Engine:
     path = database_file(url)
     if path:
@@ -207,6 +236,7 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
         raise StoreError(f"cannot open database {url}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "handle_error", _unusable_store)
     return engine
 
 
@@ -214,6 +244,9 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
 ARTICLE_FIELDS = ("url", "site", "title", "published", "author", "source", "language",
                   "text", "content_hash", "first_seen", "last_seen")
 RECENT_RUNS = 5  # how many of a site's last crawl runs its summary adds up
+# A run still "running" whose process gave no sign of life (a heartbeat) for this long is taken
+# for dead, wherever it ran; crawls beat far more often (crawler/extensions.py).
+DEAD_AFTER = timedelta(minutes=10)
 
 
 class Store:
@@ -234,6 +267,7 @@ class Store:
             self.engine.dispose()
             raise StoreError(f"cannot open database {url}: {exc.orig}") from None
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._close_dead_runs()
 
     def _check_schema(self, create: bool) -> None:
         current, head = migrations.current_revision(self.engine), migrations.head_revision()
@@ -447,20 +481,62 @@ class Store:
 
     # -- crawl runs ---------------------------------------------------------
 
+    def check_writable(self) -> None:
+        """Raise StoreError now if the store cannot be written (a read-only file or folder, a damaged
+        file), rather than at the first article: a write is made and rolled back."""
+        with self.engine.connect() as connection, connection.begin() as transaction:
+            connection.execute(CrawlRun.__table__.update().where(CrawlRun.id == -1).values(status="probe"))
+            if self.engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA user_version = 0")  # a write even when no row matches
+            transaction.rollback()
+
     def start_run(self, spider: str) -> int:
+        """A new run of spider, "running" in this process (host and pid recorded)."""
+        host, pid = this_process()
+        now = utcnow()
         with self._session.begin() as session:
-            run = CrawlRun(spider=spider, started_at=utcnow(), status="running")
+            run = CrawlRun(spider=spider, started_at=now, status="running", host=host, pid=pid, heartbeat_at=now)
             session.add(run)
             session.flush()
             return run.id
 
-    def finish_run(self, run_id: int, status: str, counts: RunCounts) -> None:
+    def heartbeat(self, run_id: int, counts: RunCounts | None = None) -> None:
+        """The run's process is alive; with counts, how far it got (what an interrupted run keeps)."""
+        with self._session.begin() as session:
+            run = session.get(CrawlRun, run_id)
+            run.heartbeat_at = utcnow()
+            for name, value in (vars(counts) if counts else {}).items():
+                setattr(run, name, value)
+
+    def finish_run(self, run_id: int, status: str, counts: RunCounts, *, error: str | None = None,
+                   warnings: Iterable[str] = (), errors_by_kind: dict[str, int] | None = None) -> None:
+        """Record how run_id ended: status finished, failed or interrupted, its counts, why it failed
+        (error), what it should tell (warnings) and its errors by kind ({"timeout": 2})."""
         with self._session.begin() as session:
             run = session.get(CrawlRun, run_id)
             run.finished_at = utcnow()
+            run.heartbeat_at = run.finished_at
             run.status = status
+            run.error = error
+            run.warnings = list(warnings) or None
+            run.errors_by_kind = dict(errors_by_kind or {}) or None
             for name, value in vars(counts).items():
                 setattr(run, name, value)
+
+    def _close_dead_runs(self) -> None:
+        """Runs left "running" by a process that is gone (killed, crashed, its machine rebooted)
+        become "interrupted". Best effort: a store that cannot be written is still read."""
+        now = utcnow()
+        try:
+            with self._session.begin() as session:
+                for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+                    last_sign = run.heartbeat_at or run.started_at
+                    if is_gone(run.host, run.pid) or now - last_sign > DEAD_AFTER:
+                        run.status = "interrupted"
+                        run.finished_at = last_sign
+                        run.error = "the crawl process ended without recording its end (killed, or it crashed)"
+        except StoreError:
+            pass
 
     def record_failed_run(self, spider: str, started_at: datetime, error: str) -> bool:
         """Record that the crawl of spider started at started_at failed, where the crawl could not:
@@ -479,12 +555,13 @@ class Store:
                 session.add(run)
             return True
 
-    def last_run(self, spider: str) -> CrawlRunView | None:
+    def last_run(self, spider: str, *, before: int | None = None) -> CrawlRunView | None:
+        """The spider's latest run; with before, the latest that started before run `before`."""
+        query = select(CrawlRun).where(CrawlRun.spider == spider)
+        if before is not None:
+            query = query.where(CrawlRun.id < before)
         with self._session() as session:
-            run = session.scalar(
-                select(CrawlRun).where(CrawlRun.spider == spider)
-                .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(1)
-            )
+            run = session.scalar(query.order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(1))
             return _run_view(run) if run else None
 
     def site_summaries(self, window: int = RECENT_RUNS) -> list[SiteSummary]:
@@ -550,7 +627,8 @@ def _article_columns(record: ArticleRecord) -> dict:
 def _run_view(run: CrawlRun) -> CrawlRunView:
     counts = RunCounts(**{name: getattr(run, name) for name in vars(RunCounts())})
     return CrawlRunView(run.spider, run.started_at, run.finished_at, run.status, counts,
-                        id=run.id, error=run.error)
+                        id=run.id, error=run.error, warnings=tuple(run.warnings or ()),
+                        errors_by_kind=dict(run.errors_by_kind or {}), host=run.host, pid=run.pid)
 
 
 def _latest_runs(session: Session, per_spider: int, *conditions) -> defaultdict[str, list[CrawlRunView]]:
