@@ -123,6 +123,7 @@ class RecentRuns:
     failed: int  # runs that ended other than "finished": failed, interrupted (runs still going are not failures)
     empty_pages: int  # article pages without extractable text
     errors: int
+    errors_by_kind: dict[str, int] = field(default_factory=dict)  # errors, by kind
 
 
 @dataclass(frozen=True)
@@ -586,6 +587,7 @@ class Store:
                     failed=sum(run.status not in ("finished", "running") for run in runs),
                     empty_pages=sum(run.counts.empty_pages for run in runs),
                     errors=sum(run.counts.errors for run in runs),
+                    errors_by_kind=_added_up(run.errors_by_kind for run in runs),
                 ),
             ))
         return summaries
@@ -597,6 +599,14 @@ class Store:
                 select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
             )
             return [_run_view(run) for run in runs]
+
+
+def _added_up(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: defaultdict[str, int] = defaultdict(int)
+    for each in counts:
+        for key, count in each.items():
+            total[key] += count
+    return dict(sorted(total.items()))
 
 
 def _html(blob: bytes) -> str:
