@@ -204,8 +204,8 @@ _STORE_TROUBLE_HINTS = {
     "file is not a database": "it is not a newscrawl store, or it is damaged",
     "database disk image is malformed": "the file is damaged; restore it from a copy",
     "attempt to write a readonly database": "the file or its folder is read-only",
-    "unable to open database file": "check that the file and its folder are readable and writable "
-                                    "(SQLite keeps -wal and -shm files beside the store)",
+    "unable to open database file": "check that the file and its folder are readable and writable: "
+                                    "SQLite keeps -wal and -shm files beside the store",
     "database or disk is full": "free some disk space",
 }
 
@@ -229,6 +229,8 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
             path.parent.mkdir()  # the default location, created on first use
         if not path.parent.is_dir():
             raise StoreError(f"cannot open database {url}: folder {path.parent} does not exist")
+        if path.is_dir():
+            raise StoreError(f"cannot open database {url}: {path} is a folder, not a file")
         if must_exist and not path.exists():
             raise StoreError(f"{url} holds no newscrawl store yet; run a crawl first")
     try:
