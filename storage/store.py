@@ -9,6 +9,7 @@ written by a newer newscrawl is refused rather than touched.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import re
 import zlib
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, column, create_engine, event, func, inspect, literal_column, select, table
 from sqlalchemy.engine import make_url
@@ -195,6 +197,9 @@ def database_file(url: str) -> Path | None:
     except ArgumentError:
         raise StoreError(f"not a database URL: {url!r}") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if parsed.query.get("uri") == "true" and parsed.database.startswith("file:"):
+            # SQLite's URI form, e.g. a store opened read-only: sqlite:///file:PATH?mode=ro&uri=true
+            return Path(urlsplit(parsed.database).path)
         return Path(parsed.database)
     return None
 
@@ -210,7 +215,7 @@ _STORE_TROUBLE_HINTS = {
 }
 
 
-def _unusable_store(context: ExceptionContext) -> None:
+def _unusable_store(url: str, context: ExceptionContext) -> None:
     """Every database error that says the store cannot be used becomes a one-line StoreError;
     those the Store API handles itself (a lost race, an FTS5 query it cannot parse) stay as they are."""
     error = context.sqlalchemy_exception
@@ -218,7 +223,6 @@ def _unusable_store(context: ExceptionContext) -> None:
         return
     reason = str(context.original_exception).strip().split("\n")[0]
     hint = next((hint for words, hint in _STORE_TROUBLE_HINTS.items() if words in reason), None)
-    url = context.engine.url.render_as_string(hide_password=True) if context.engine else "the database"
     raise StoreError(f"cannot use the store at {url}: {reason}" + (f" ({hint})" if hint else ""))
 
 
@@ -239,7 +243,7 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
         raise StoreError(f"cannot open database {url}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    event.listen(engine, "handle_error", _unusable_store)
+    event.listen(engine, "handle_error", functools.partial(_unusable_store, url))
     return engine
 
 
