@@ -9,6 +9,7 @@ a live crawl while nothing leaves the machine.
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +19,8 @@ from w3lib.url import canonicalize_url
 
 
 @contextmanager
-def recorded_site_proxy(folder: Path):
+def recorded_site_proxy(folder: Path, delay: float = 0.0):
+    """Yields (proxy URL, the URLs asked for so far); each answer takes `delay` seconds more."""
     recorded = load_recordings(folder)
     requests: list[str] = []
 
@@ -26,6 +28,7 @@ def recorded_site_proxy(folder: Path):
         def do_GET(self):
             url = self.path if self.path.startswith("http") else f"http://{self.headers['Host']}{self.path}"
             requests.append(url)
+            time.sleep(delay)
             response = recorded.get(canonicalize_url(url))
             if response is None:
                 self.send_error(404)
