@@ -12,7 +12,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
-from scrapy.utils.ossignal import signal_names
+from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 from scrapy.utils.project import get_project_settings
 from twisted.python.failure import Failure
 
@@ -90,6 +90,9 @@ def run_crawls(sites: list[str | type[Spider]], settings: Settings) -> list[Craw
     """Crawl the sites (spider names, or spider classes made on the spot) side by side in one process;
     returns when all are done, or stopped by a signal (see NewsCrawlerProcess)."""
     process = NewsCrawlerProcess(settings)
+    # Scrapy installs its signal handlers once the reactor runs: a signal before would end the
+    # process (SIGTERM) or unwind whatever runs (Ctrl-C) without recording or reporting anything.
+    install_shutdown_handlers(process._signal_shutdown)
     crawlers = [process.create_crawler(site) for site in sites]
     for crawler in crawlers:
         process.crawl(crawler)

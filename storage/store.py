@@ -219,7 +219,8 @@ def _unusable_store(url: str, context: ExceptionContext) -> None:
     """Every database error that says the store cannot be used becomes a one-line StoreError;
     those the Store API handles itself (a lost race, an FTS5 query it cannot parse) stay as they are."""
     error = context.sqlalchemy_exception
-    if isinstance(error, IntegrityError) or _FTS_QUERY_ERROR.match(str(context.original_exception)):
+    if (error is None  # not the database's error (a KeyboardInterrupt): let it be
+            or isinstance(error, IntegrityError) or _FTS_QUERY_ERROR.match(str(context.original_exception))):
         return
     reason = str(context.original_exception).strip().split("\n")[0]
     hint = next((hint for words, hint in _STORE_TROUBLE_HINTS.items() if words in reason), None)

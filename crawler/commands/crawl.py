@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from crawler import runner
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, add_settings_option,
-                                     add_sites_file_option, crawl_exit_code, existing_store, known_sites, parse_date,
+                                     add_sites_file_option, crawl_exit_code, known_sites, parse_date,
                                      print_json, print_table, report_outcomes, setting_overrides, table_key,
                                      use_sites_file)
 from crawler.recordings import load_recordings
@@ -64,7 +64,7 @@ def run(args) -> int:
         store.close()
     results = runner.run_crawls(sites, settings)
     try:
-        print_summary(results, existing_store(args.db), as_json=args.json)
+        print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
     except StoreError:
         if not any(result.store_error for result in results):
             raise
