@@ -255,6 +255,7 @@ RECENT_RUNS = 5  # how many of a site's last crawl runs its summary adds up
 # A run still "running" whose process gave no sign of life (a heartbeat) for this long is taken
 # for dead, wherever it ran; crawls beat far more often (crawler/extensions.py).
 DEAD_AFTER = timedelta(minutes=10)
+GONE = "the crawl process ended without recording its end (killed, or it crashed)"
 
 
 class Store:
@@ -542,18 +543,19 @@ class Store:
                     if is_gone(run.host, run.pid) or now - last_sign > DEAD_AFTER:
                         run.status = "interrupted"
                         run.finished_at = last_sign
-                        run.error = "the crawl process ended without recording its end (killed, or it crashed)"
+                        run.error = GONE
         except StoreError:
             pass
 
     def record_failed_run(self, spider: str, started_at: datetime, error: str) -> bool:
         """Record that the crawl of spider started at started_at failed, where the crawl could not:
-        its run left "running" (the process died) becomes "failed", and a failed run is added when
-        it recorded none. A run that recorded its own end is left as it is. True when recorded."""
+        its run left "running" (the process died; or found so and marked "interrupted" when the store
+        was opened) becomes "failed" with this error, and a failed run is added when it recorded none.
+        A run that recorded its own end is left as it is. True when recorded."""
         with self._session.begin() as session:
             runs = session.scalars(select(CrawlRun).where(CrawlRun.spider == spider,
                                                           CrawlRun.started_at >= started_at)).all()
-            unfinished = [run for run in runs if run.status == "running"]
+            unfinished = [run for run in runs if run.status == "running" or run.error == GONE]
             if runs and not unfinished:
                 return False
             for run in unfinished or [CrawlRun(spider=spider, started_at=started_at)]:

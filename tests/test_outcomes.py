@@ -143,7 +143,12 @@ def test_runs_left_running_by_a_gone_process_become_interrupted_when_the_store_i
     assert {site: run.status for site, run in status.items()} == {
         "ours": "running", "dead": "interrupted", "elsewhere": "running", "silent": "interrupted"}
     assert "ended without recording its end" in status["dead"].error
-    assert store.site_summaries()[0].recent_runs.failed == 1  # stats counts it as failed
+    summaries = {summary.site: summary for summary in store.site_summaries()}
+    assert summaries["dead"].recent_runs.failed == 1  # stats counts it as failed
+    # the scheduler that started it knows more, and says it
+    assert store.record_failed_run("dead", utcnow() - timedelta(hours=1), "the crawl process was killed by SIGKILL")
+    [dead_run] = [run for run in store.recent_runs() if run.spider == "dead"]
+    assert (dead_run.status, dead_run.error) == ("failed", "the crawl process was killed by SIGKILL")
     store.close()
 
 
@@ -227,3 +232,33 @@ def test_record_that_got_nothing_fails(tmp_path):
     assert result.returncode == 1
     assert result.stdout.startswith("recorded 0 responses of nowhere") and "failed" in result.stdout
     assert "newscrawl: nowhere failed: no start page could be fetched" in result.stderr
+
+
+class Crawler:
+    """What CrawlRunRecorder uses of a Scrapy crawler."""
+
+    def __init__(self, db: str):
+        from scrapy.settings import Settings
+        self.settings = Settings({"NEWSCRAWL_DB": db, "NEWSCRAWL_HEARTBEAT": 30})
+        self.stats = Stats()
+        self.stats.get_stats = lambda: dict(self.stats)
+
+
+def test_a_running_crawl_beats_with_its_counts_so_far_and_records_its_end_once(tmp_path):
+    from crawler.extensions import CrawlRunRecorder
+    db = f"sqlite:///{tmp_path / 'articles.db'}"
+    crawler = Crawler(db)
+    recorder = CrawlRunRecorder(crawler)
+    recorder.spider_opened(type("Spider", (), {"name": "rocar"})())
+    crawler.stats.update({"response_received_count": 4, "newscrawl/articles_new": 2, "newscrawl/errors/timeout": 1})
+    recorder.heartbeat()
+    store = Store(db, create=False)
+    [run] = store.recent_runs()
+    assert (run.status, run.counts.pages, run.counts.articles_new, run.counts.errors) == ("running", 4, 2, 1)
+    crawler.stats.update({INTERRUPTED: "SIGINT"})
+    recorder.record_end(None)  # stopped before Scrapy could close it
+    recorder.record_end("shutdown")  # recorded already: nothing more
+    [run] = store.recent_runs()
+    assert (run.status, run.error, run.errors_by_kind) == ("interrupted", "stopped by SIGINT", {"timeout": 1})
+    assert not recorder.beat.running
+    store.close()

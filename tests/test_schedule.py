@@ -331,7 +331,7 @@ def test_schedule_stops_on_sigterm_with_exit_0(tmp_path):
     assert LockFile(tmp_path / "locks" / "rocar.lock").acquire()  # its crawl has ended: the site is free
     with sqlite3.connect(tmp_path / "articles.db") as connection:  # and its run says how it ended
         assert [status for status, in connection.execute("select status from crawl_runs")] in (
-            ["finished"], ["shutdown"], ["failed"])
+            ["finished"], ["interrupted"], ["failed"])
 
 
 def test_the_store_opens_from_a_zipped_egg_as_scrapyd_runs_the_project(tmp_path):
