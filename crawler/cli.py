@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import os
-import sys
+import signal
 
-from crawler.commands.common import CommandError
-from crawler.fetch import FetchError
-from crawler.recordings import RecordingError
-from crawler.sites import SitesFileError
-from storage import StoreError
+# A Ctrl-C while the modules below load (a second or two: Scrapy, SQLAlchemy) ends the process as
+# the signal does, quietly, instead of with a traceback of whatever was being imported.
+_ON_CTRL_C = signal.getsignal(signal.SIGINT)
+if _ON_CTRL_C is signal.default_int_handler:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from crawler.commands.common import CommandError  # noqa: E402
+from crawler.fetch import FetchError  # noqa: E402
+from crawler.recordings import RecordingError  # noqa: E402
+from crawler.sites import SitesFileError  # noqa: E402
+from storage import StoreError  # noqa: E402
+
+signal.signal(signal.SIGINT, _ON_CTRL_C)
 
 COMMANDS = ["crawl", "record", "sites", "stats", "export", "search", "show", "re-extract", "browse", "schedule", "db",
             "extract", "check", "discover"]
@@ -20,7 +30,10 @@ UNAVAILABLE = 1  # a page that could not be fetched: not the user's mistake
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)  # imports every command's module
+    except KeyboardInterrupt:
+        return 130
     try:
         return args.run(args)
     except (CommandError, StoreError, RecordingError, SitesFileError) as exc:

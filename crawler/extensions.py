@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from twisted.internet import task
 
-from storage import RunCounts, Store
+from crawler.outcomes import ERRORS, crawl_outcome, errors_by_kind
+from storage import RunCounts, Store, StoreError
+
+logger = logging.getLogger(__name__)
 
 
 def run_counts(stats: dict) -> RunCounts:
@@ -17,8 +23,8 @@ def run_counts(stats: dict) -> RunCounts:
         articles_unchanged=stats.get("newscrawl/articles_unchanged", 0),
         duplicates=stats.get("newscrawl/articles_duplicate", 0),
         empty_pages=stats.get("newscrawl/empty_pages", 0),
-        # failed downloads and spider errors are logged as errors; 4xx/5xx pages are ignored
-        errors=stats.get("log_count/ERROR", 0) + stats.get("httperror/response_ignored_count", 0),
+        # failed pages, each counted once under its kind (crawler/errors.py)
+        errors=sum(count for key, count in stats.items() if key.startswith(ERRORS)),
         # crawler/incremental.py
         articles_skipped=stats.get("newscrawl/skipped_known", 0) + stats.get("newscrawl/skipped_old", 0),
         not_modified=stats.get("newscrawl/not_modified", 0),
@@ -26,12 +32,15 @@ def run_counts(stats: dict) -> RunCounts:
 
 
 class CrawlRunRecorder:
-    """Records every crawl (spider, start, end, outcome, counts) in the store."""
+    """Records every crawl in the store: spider, host and pid, start, a heartbeat with the
+    counts so far every NEWSCRAWL_HEARTBEAT seconds, and at the end its outcome
+    (crawler/outcomes.py), counts, warnings and errors by kind."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.store: Store | None = None
         self.run_id: int | None = None
+        self.beat = task.LoopingCall(self.heartbeat)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -47,7 +56,31 @@ class CrawlRunRecorder:
         self.run_id = self.store.start_run(spider.name)
         # StoreArticles files each article's fetch under this run
         self.crawler.stats.set_value("newscrawl/run_id", self.run_id)
+        self.beat.start(self.crawler.settings.getfloat("NEWSCRAWL_HEARTBEAT"), now=False)
+
+    def heartbeat(self) -> None:
+        try:
+            self.store.heartbeat(self.run_id, run_counts(self.crawler.stats.get_stats()))
+        except StoreError as exc:  # the crawl goes on; the pipeline stops it if articles cannot be stored
+            logger.warning("%s", exc)
 
     def spider_closed(self, spider, reason: str) -> None:
-        self.store.finish_run(self.run_id, reason, run_counts(self.crawler.stats.get_stats()))
-        self.store.close()
+        self.record_end(reason)
+
+    def record_end(self, reason: str | None) -> None:
+        """Record the run's outcome, once: at spider_closed, or after the crawl was stopped
+        before it could close (reason None)."""
+        if self.run_id is None or self.store is None:
+            return
+        if self.beat.running:
+            self.beat.stop()
+        stats = self.crawler.stats.get_stats()
+        outcome = crawl_outcome(reason, stats)
+        try:
+            self.store.finish_run(self.run_id, outcome.status, run_counts(stats), error=outcome.error,
+                                  warnings=outcome.warnings, errors_by_kind=errors_by_kind(stats))
+        except StoreError as exc:
+            logger.error("the run could not be recorded: %s", exc)
+        finally:
+            self.store.close()
+            self.store = None

@@ -9,7 +9,8 @@ validators of the copy in Scrapy's HTTP cache (settings.py), so an unchanged
 page costs the server a 304; CountNotModified counts those.
 
 Settings: NEWSCRAWL_REFRESH fetches stored articles again (and walks every list
-page), NEWSCRAWL_FULL walks every list page, NEWSCRAWL_SINCE (YYYY-MM-DD) skips
+page), NEWSCRAWL_FULL walks every list page (as does the crawl after one that did
+not finish), NEWSCRAWL_SINCE (YYYY-MM-DD) skips
 the articles a list dates before that day.
 """
 
@@ -51,8 +52,14 @@ class SkipStoredArticles:
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
-    def spider_opened(self) -> None:
+    def spider_opened(self, spider) -> None:
         self.store = Store(self.db_url)
+        # A run that did not finish (interrupted, failed) may have stored a list page's articles
+        # without reaching the next page: stopping at the first page with nothing new would skip
+        # those forever, so the walk after it goes through every list page.
+        previous = self.store.last_run(spider.name, before=self.stats.get_value("newscrawl/run_id"))
+        if previous and previous.status != "finished":
+            self.full = True
 
     def spider_closed(self) -> None:
         self.store.close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 from w3lib.url import canonicalize_url
 
 from crawler.extract import SiteRules, extract
 from crawler.items import ArticleItem
-from storage import ArticleRecord, SaveOutcome, Store
+from crawler.outcomes import STORE_ERROR, STORE_FAILED
+from storage import ArticleRecord, SaveOutcome, Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +55,17 @@ class StoreArticles:
     """Saves articles; the store keeps one copy per canonical URL and per text, and
     links near-duplicates (the same story reprinted elsewhere) into clusters."""
 
-    def __init__(self, db_url: str, stats, near_duplicate_threshold: float):
+    def __init__(self, db_url: str, stats, near_duplicate_threshold: float, crawler):
         self.db_url = db_url
         self.stats = stats
+        self.crawler = crawler
         self.near_duplicate_threshold = near_duplicate_threshold
         self.store: Store | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler.settings["NEWSCRAWL_DB"], crawler.stats,
-                   crawler.settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"))
+                   crawler.settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"), crawler)
 
     def open_spider(self) -> None:
         self.store = Store(self.db_url, near_duplicate_threshold=self.near_duplicate_threshold)
@@ -71,6 +74,19 @@ class StoreArticles:
         self.store.close()
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
+        try:
+            return self._store(item)
+        except StoreError as exc:
+            self._stop_crawl(exc)
+            raise DropItem(f"not stored: {item.url}", log_level="DEBUG") from None
+
+    def _stop_crawl(self, error: StoreError) -> None:
+        """The store cannot be written (disk full, a read-only file): stop at the first failed write."""
+        if self.stats.get_value(STORE_ERROR) is None:
+            self.stats.set_value(STORE_ERROR, str(error))
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=STORE_FAILED))
+
+    def _store(self, item: ArticleItem) -> ArticleItem:
         url = canonicalize_url(item.url)
         outcome = self.store.save_article(ArticleRecord(
             url=url,

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from scrapy import Spider
 from scrapy.crawler import CrawlerProcess
+from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 from scrapy.utils.project import get_project_settings
+from twisted.python.failure import Failure
 
-from crawler.extensions import run_counts
+from crawler.extensions import CrawlRunRecorder, run_counts
+from crawler.outcomes import INTERRUPTED, STORE_ERROR, Outcome, crawl_outcome, errors_by_kind
 from crawler.progress import Progress
 from storage import RunCounts, database_file
 
@@ -24,8 +28,11 @@ REPLAY_HANDLER = "crawler.recordings.ReplayDownloadHandler"
 @dataclass(frozen=True)
 class CrawlResult:
     site: str
-    outcome: str  # Scrapy's close reason: "finished", "shutdown", ...
+    outcome: Outcome  # finished (maybe with warnings), failed or interrupted
     counts: RunCounts
+    errors_by_kind: dict[str, int] = field(default_factory=dict)  # counts.errors by kind
+    store_error: str | None = None  # why the store could not be written, when that stopped the crawl
+    interrupted_by: str | None = None  # the signal that stopped it: "SIGINT", "SIGTERM"
 
 
 def project_settings(db: str | None = None, overrides: dict[str, str] | None = None) -> Settings:
@@ -70,12 +77,14 @@ def use_recording(settings: Settings, folder: Path) -> None:
     settings.set("NEWSCRAWL_RECORD_DIR", str(folder), priority="cmdline")
     settings.set("COMPRESSION_ENABLED", False, priority="cmdline")
     settings.set("HTTPCACHE_ENABLED", False, priority="cmdline")
-    settings.set("SPIDER_MIDDLEWARES", {"crawler.incremental.SkipStoredArticles": None}, priority="cmdline")
+    settings.set("SPIDER_MIDDLEWARES", {**settings.getdict("SPIDER_MIDDLEWARES"),
+                                        "crawler.incremental.SkipStoredArticles": None}, priority="cmdline")
     # below RedirectMiddleware (600), so that 3xx responses are recorded too
     settings.set("DOWNLOADER_MIDDLEWARES", {"crawler.recordings.RecordResponses": 650}, priority="cmdline")
     settings.set("ITEM_PIPELINES", {"crawler.pipelines.ExtractArticle": 100,
                                     "crawler.pipelines.DropEmptyArticles": 200}, priority="cmdline")
-    settings.set("EXTENSIONS", {"crawler.extensions.CrawlRunRecorder": None}, priority="cmdline")
+    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), "crawler.extensions.CrawlRunRecorder": None},
+                 priority="cmdline")
 
 
 def site_names(settings: Settings) -> list[str]:
@@ -84,8 +93,11 @@ def site_names(settings: Settings) -> list[str]:
 
 def run_crawls(sites: list[str | type[Spider]], settings: Settings) -> list[CrawlResult]:
     """Crawl the sites (spider names, or spider classes made on the spot) side by side in one process;
-    returns when all are done."""
-    process = CrawlerProcess(settings)
+    returns when all are done, or stopped by a signal (see NewsCrawlerProcess)."""
+    process = NewsCrawlerProcess(settings)
+    # Scrapy installs its signal handlers once the reactor runs: a signal before would end the
+    # process (SIGTERM) or unwind whatever runs (Ctrl-C) without recording or reporting anything.
+    install_shutdown_handlers(process._signal_shutdown)
     crawlers = [process.create_crawler(site) for site in sites]
     for crawler in crawlers:
         process.crawl(crawler)
@@ -95,7 +107,52 @@ def run_crawls(sites: list[str | type[Spider]], settings: Settings) -> list[Craw
         process.start()
     finally:
         progress.stop()
-    return [CrawlResult(crawler.spidercls.name,
-                        crawler.stats.get_value("finish_reason", "not started"),
-                        run_counts(crawler.stats.get_stats()))
-            for crawler in crawlers]
+    results = []
+    for crawler in crawlers:
+        # (Scrapy's advice: before a crawl has started, read the underscored attributes)
+        stats = crawler._stats.get_stats() if crawler._stats else {INTERRUPTED: process.interrupted_by}
+        reason = stats.get("finish_reason")
+        recorder = crawler.get_extension(CrawlRunRecorder) if crawler._extensions else None
+        if recorder:  # a crawl stopped at once (a second signal) never closed: its run is recorded here
+            recorder.record_end(reason)
+        results.append(CrawlResult(crawler.spidercls.name, crawl_outcome(reason, stats), run_counts(stats),
+                                   errors_by_kind(stats), stats.get(STORE_ERROR), stats.get(INTERRUPTED)))
+    return results
+
+
+class NewsCrawlerProcess(CrawlerProcess):
+    """Scrapy's CrawlerProcess, whose first Ctrl-C or SIGTERM stops the crawls within a few seconds.
+
+    Scrapy's own handling stays: the first signal closes every spider with reason "shutdown",
+    the second stops the reactor at once. On the first, the requests waiting in the downloader
+    (all the scheduler had handed over) are dropped too, and the pages being downloaded get
+    NEWSCRAWL_SHUTDOWN_GRACE seconds; each crawl's stats name the signal, so that its run is
+    recorded "interrupted", however it ends.
+    """
+
+    interrupted_by: str | None = None  # the name of the first signal received
+
+    def _signal_shutdown(self, signum, frame) -> None:
+        from twisted.internet import reactor
+
+        super()._signal_shutdown(signum, frame)
+        reactor.callFromThread(self._interrupt, signum)
+
+    def _interrupt(self, signum: int) -> None:
+        from twisted.internet import reactor
+
+        self.interrupted_by = signal_names[signum]
+        for crawler in self.crawlers:  # those still crawling
+            if crawler._stats:
+                crawler.stats.set_value(INTERRUPTED, self.interrupted_by)
+            if crawler._engine:
+                _drop_waiting_downloads(crawler.engine.downloader)
+        reactor.callLater(self.settings.getfloat("NEWSCRAWL_SHUTDOWN_GRACE"), self._stop_reactor)
+
+
+def _drop_waiting_downloads(downloader) -> None:
+    """Fail every request queued in the downloader but not being downloaded yet, as ignored."""
+    for slot in downloader.slots.values():
+        while slot.queue:
+            request, waiting = slot.queue.popleft()
+            waiting.errback(Failure(IgnoreRequest(f"dropped at shutdown: {request.url}")))

@@ -34,6 +34,7 @@ from pathlib import Path
 from croniter import CroniterError, croniter
 
 from crawler.commands import crawl
+from crawler.commands.common import shown_time
 from crawler.locks import LockFile
 from storage import Store, StoreError
 
@@ -361,7 +362,7 @@ class Scheduler:
         busy = [site for site, lock in locks.items() if not lock.acquire()]
         if busy:
             log.warning("job %s: not crawling %s for %s: still being crawled (locked in %s)",
-                        job.name, ", ".join(busy), f"{due:%Y-%m-%d %H:%M}", self.schedule.lock_dir)
+                        job.name, ", ".join(busy), shown_time(due), self.schedule.lock_dir)
         sites = [site for site in job.sites if site not in busy]
         if not sites:
             return
@@ -373,7 +374,7 @@ class Scheduler:
                 lock.release()
             self._failed(job, sites, now, f"the crawl process did not start: {exc}")
             return
-        log.info("job %s: crawling %s (due %s, pid %s)", job.name, ", ".join(sites), f"{due:%Y-%m-%d %H:%M}",
+        log.info("job %s: crawling %s (due %s, pid %s)", job.name, ", ".join(sites), shown_time(due),
                  process.pid)
         self.running.append(_RunningCrawl(job, sites, now, process, held))
 

@@ -47,13 +47,20 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
+    "crawler.outcomes.WatchStartPages": 510,
 }
+# How a crawl ends (crawler/outcomes.py): a running crawl records a heartbeat (and its counts so
+# far) this often, in seconds, so that a run whose process was killed is told from one still going;
+# after a first Ctrl-C or SIGTERM, the pages being downloaded get this many seconds to arrive.
+NEWSCRAWL_HEARTBEAT = 30.0
+NEWSCRAWL_SHUTDOWN_GRACE = 5.0
 
 # Incremental crawls (crawler/incremental.py): stored articles are not fetched again,
 # and pages that are (list pages, --refresh) are asked for with the validators
 # (ETag, Last-Modified) of their copy in the HTTP cache, so an unchanged page is a 304.
 SPIDER_MIDDLEWARES = {
     "crawler.incremental.SkipStoredArticles": 550,
+    "crawler.outcomes.WarnArticlelessStartPages": 560,  # sees the spider's links before any is skipped
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.incremental.CountNotModified": 950,  # below HttpCacheMiddleware (900): sees the 304s

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -42,7 +42,8 @@ class CrawlRun(Base):
     spider: Mapped[str] = mapped_column(String(64), index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(32))  # running, finished, or Scrapy's close reason
+    # running, then finished, failed or interrupted (older runs may hold a Scrapy close reason: shutdown)
+    status: Mapped[str] = mapped_column(String(32))
     pages: Mapped[int] = mapped_column(Integer, default=0)
     articles_new: Mapped[int] = mapped_column(Integer, default=0)
     articles_updated: Mapped[int] = mapped_column(Integer, default=0)
@@ -54,6 +55,15 @@ class CrawlRun(Base):
     articles_skipped: Mapped[int] = mapped_column(Integer, default=0)
     not_modified: Mapped[int] = mapped_column(Integer, default=0)  # pages the server answered 304
     error: Mapped[str | None] = mapped_column(Text)  # why a failed run failed
+    # (0004) what a finished run should tell (["the article pattern matched no link on …"]), and its
+    # failed pages by kind ({"timeout": 2, "http_status": 1}): the newscrawl/errors/<kind> stats
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)
+    errors_by_kind: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    # (0004) the process that runs the crawl, and when it last said it is alive: a run left
+    # "running" by a process that is gone is marked "interrupted"
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ArticleFetch(Base):

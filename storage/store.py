@@ -9,23 +9,27 @@ written by a newer newscrawl is refused rather than touched.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import re
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, column, create_engine, event, func, inspect, literal_column, select, table
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from storage import migrations
 from storage.models import Article, ArticleFetch, CrawlRun
 from storage.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex
+from storage.processes import this_process, is_gone
 
 
 class StoreError(Exception):
@@ -118,9 +122,10 @@ class RecentRuns:
     """A site's last few crawl runs added up: how its crawling goes lately."""
 
     runs: int  # how many runs were added up (at most the window asked for)
-    failed: int  # runs that ended other than "finished" (runs still going are not failures)
+    failed: int  # runs that ended other than "finished": failed, interrupted (runs still going are not failures)
     empty_pages: int  # article pages without extractable text
     errors: int
+    errors_by_kind: dict[str, int] = field(default_factory=dict)  # errors, by kind
 
 
 @dataclass(frozen=True)
@@ -145,10 +150,14 @@ class CrawlRunView:
     spider: str
     started_at: datetime
     finished_at: datetime | None
-    status: str
+    status: str  # running, finished, failed, interrupted
     counts: RunCounts
     id: int
     error: str | None = None  # why a failed run failed
+    warnings: tuple[str, ...] = ()  # what a finished run should tell
+    errors_by_kind: dict[str, int] = field(default_factory=dict)  # counts.errors, by kind
+    host: str | None = None  # the machine and process that ran it
+    pid: int | None = None
 
     @property
     def duration(self) -> timedelta | None:
@@ -188,8 +197,34 @@ def database_file(url: str) -> Path | None:
     except ArgumentError:
         raise StoreError(f"not a database URL: {url!r}") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if parsed.query.get("uri") == "true" and parsed.database.startswith("file:"):
+            # SQLite's URI form, e.g. a store opened read-only: sqlite:///file:PATH?mode=ro&uri=true
+            return Path(urlsplit(parsed.database).path)
         return Path(parsed.database)
     return None
+
+
+# SQLite's words for a store that cannot be used, and what to do about it
+_STORE_TROUBLE_HINTS = {
+    "file is not a database": "it is not a newscrawl store, or it is damaged",
+    "database disk image is malformed": "the file is damaged; restore it from a copy",
+    "attempt to write a readonly database": "the file or its folder is read-only",
+    "unable to open database file": "check that the file and its folder are readable and writable: "
+                                    "SQLite keeps -wal and -shm files beside the store",
+    "database or disk is full": "free some disk space",
+}
+
+
+def _unusable_store(url: str, context: ExceptionContext) -> None:
+    """Every database error that says the store cannot be used becomes a one-line StoreError;
+    those the Store API handles itself (a lost race, an FTS5 query it cannot parse) stay as they are."""
+    error = context.sqlalchemy_exception
+    if (error is None  # not the database's error (a KeyboardInterrupt): let it be
+            or isinstance(error, IntegrityError) or _FTS_QUERY_ERROR.match(str(context.original_exception))):
+        return
+    reason = str(context.original_exception).strip().split("\n")[0]
+    hint = next((hint for words, hint in _STORE_TROUBLE_HINTS.items() if words in reason), None)
+    raise StoreError(f"cannot use the store at {url}: {reason}" + (f" ({hint})" if hint else ""))
 
 
 def _create_engine(url: str, must_exist: bool = False) -> Engine:
@@ -199,6 +234,8 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
             path.parent.mkdir()  # the default location, created on first use
         if not path.parent.is_dir():
             raise StoreError(f"cannot open database {url}: folder {path.parent} does not exist")
+        if path.is_dir():
+            raise StoreError(f"cannot open database {url}: {path} is a folder, not a file")
         if must_exist and not path.exists():
             raise StoreError(f"{url} holds no newscrawl store yet; run a crawl first")
     try:
@@ -207,6 +244,7 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
         raise StoreError(f"cannot open database {url}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "handle_error", functools.partial(_unusable_store, url))
     return engine
 
 
@@ -214,6 +252,10 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
 ARTICLE_FIELDS = ("url", "site", "title", "published", "author", "source", "language",
                   "text", "content_hash", "first_seen", "last_seen")
 RECENT_RUNS = 5  # how many of a site's last crawl runs its summary adds up
+# A run still "running" whose process gave no sign of life (a heartbeat) for this long is taken
+# for dead, wherever it ran; crawls beat far more often (crawler/extensions.py).
+DEAD_AFTER = timedelta(minutes=10)
+GONE = "the crawl process ended without recording its end (killed, or it crashed)"
 
 
 class Store:
@@ -234,6 +276,7 @@ class Store:
             self.engine.dispose()
             raise StoreError(f"cannot open database {url}: {exc.orig}") from None
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._close_dead_runs()
 
     def _check_schema(self, create: bool) -> None:
         current, head = migrations.current_revision(self.engine), migrations.head_revision()
@@ -447,29 +490,72 @@ class Store:
 
     # -- crawl runs ---------------------------------------------------------
 
+    def check_writable(self) -> None:
+        """Raise StoreError now if the store cannot be written (a read-only file or folder, a damaged
+        file), rather than at the first article: a write is made and rolled back."""
+        with self.engine.connect() as connection, connection.begin() as transaction:
+            connection.execute(CrawlRun.__table__.update().where(CrawlRun.id == -1).values(status="probe"))
+            if self.engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA user_version = 0")  # a write even when no row matches
+            transaction.rollback()
+
     def start_run(self, spider: str) -> int:
+        """A new run of spider, "running" in this process (host and pid recorded)."""
+        host, pid = this_process()
+        now = utcnow()
         with self._session.begin() as session:
-            run = CrawlRun(spider=spider, started_at=utcnow(), status="running")
+            run = CrawlRun(spider=spider, started_at=now, status="running", host=host, pid=pid, heartbeat_at=now)
             session.add(run)
             session.flush()
             return run.id
 
-    def finish_run(self, run_id: int, status: str, counts: RunCounts) -> None:
+    def heartbeat(self, run_id: int, counts: RunCounts | None = None) -> None:
+        """The run's process is alive; with counts, how far it got (what an interrupted run keeps)."""
+        with self._session.begin() as session:
+            run = session.get(CrawlRun, run_id)
+            run.heartbeat_at = utcnow()
+            for name, value in (vars(counts) if counts else {}).items():
+                setattr(run, name, value)
+
+    def finish_run(self, run_id: int, status: str, counts: RunCounts, *, error: str | None = None,
+                   warnings: Iterable[str] = (), errors_by_kind: dict[str, int] | None = None) -> None:
+        """Record how run_id ended: status finished, failed or interrupted, its counts, why it failed
+        (error), what it should tell (warnings) and its errors by kind ({"timeout": 2})."""
         with self._session.begin() as session:
             run = session.get(CrawlRun, run_id)
             run.finished_at = utcnow()
+            run.heartbeat_at = run.finished_at
             run.status = status
+            run.error = error
+            run.warnings = list(warnings) or None
+            run.errors_by_kind = dict(errors_by_kind or {}) or None
             for name, value in vars(counts).items():
                 setattr(run, name, value)
 
+    def _close_dead_runs(self) -> None:
+        """Runs left "running" by a process that is gone (killed, crashed, its machine rebooted)
+        become "interrupted". Best effort: a store that cannot be written is still read."""
+        now = utcnow()
+        try:
+            with self._session.begin() as session:
+                for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running")):
+                    last_sign = run.heartbeat_at or run.started_at
+                    if is_gone(run.host, run.pid) or now - last_sign > DEAD_AFTER:
+                        run.status = "interrupted"
+                        run.finished_at = last_sign
+                        run.error = GONE
+        except StoreError:
+            pass
+
     def record_failed_run(self, spider: str, started_at: datetime, error: str) -> bool:
         """Record that the crawl of spider started at started_at failed, where the crawl could not:
-        its run left "running" (the process died) becomes "failed", and a failed run is added when
-        it recorded none. A run that recorded its own end is left as it is. True when recorded."""
+        its run left "running" (the process died; or found so and marked "interrupted" when the store
+        was opened) becomes "failed" with this error, and a failed run is added when it recorded none.
+        A run that recorded its own end is left as it is. True when recorded."""
         with self._session.begin() as session:
             runs = session.scalars(select(CrawlRun).where(CrawlRun.spider == spider,
                                                           CrawlRun.started_at >= started_at)).all()
-            unfinished = [run for run in runs if run.status == "running"]
+            unfinished = [run for run in runs if run.status == "running" or run.error == GONE]
             if runs and not unfinished:
                 return False
             for run in unfinished or [CrawlRun(spider=spider, started_at=started_at)]:
@@ -479,12 +565,13 @@ class Store:
                 session.add(run)
             return True
 
-    def last_run(self, spider: str) -> CrawlRunView | None:
+    def last_run(self, spider: str, *, before: int | None = None) -> CrawlRunView | None:
+        """The spider's latest run; with before, the latest that started before run `before`."""
+        query = select(CrawlRun).where(CrawlRun.spider == spider)
+        if before is not None:
+            query = query.where(CrawlRun.id < before)
         with self._session() as session:
-            run = session.scalar(
-                select(CrawlRun).where(CrawlRun.spider == spider)
-                .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(1)
-            )
+            run = session.scalar(query.order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(1))
             return _run_view(run) if run else None
 
     def site_summaries(self, window: int = RECENT_RUNS) -> list[SiteSummary]:
@@ -509,6 +596,7 @@ class Store:
                     failed=sum(run.status not in ("finished", "running") for run in runs),
                     empty_pages=sum(run.counts.empty_pages for run in runs),
                     errors=sum(run.counts.errors for run in runs),
+                    errors_by_kind=_added_up(run.errors_by_kind for run in runs),
                 ),
             ))
         return summaries
@@ -520,6 +608,14 @@ class Store:
                 select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
             )
             return [_run_view(run) for run in runs]
+
+
+def _added_up(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: defaultdict[str, int] = defaultdict(int)
+    for each in counts:
+        for key, count in each.items():
+            total[key] += count
+    return dict(sorted(total.items()))
 
 
 def _html(blob: bytes) -> str:
@@ -550,7 +646,8 @@ def _article_columns(record: ArticleRecord) -> dict:
 def _run_view(run: CrawlRun) -> CrawlRunView:
     counts = RunCounts(**{name: getattr(run, name) for name in vars(RunCounts())})
     return CrawlRunView(run.spider, run.started_at, run.finished_at, run.status, counts,
-                        id=run.id, error=run.error)
+                        id=run.id, error=run.error, warnings=tuple(run.warnings or ()),
+                        errors_by_kind=dict(run.errors_by_kind or {}), host=run.host, pid=run.pid)
 
 
 def _latest_runs(session: Session, per_spider: int, *conditions) -> defaultdict[str, list[CrawlRunView]]:

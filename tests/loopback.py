@@ -10,6 +10,7 @@ of the same method, URL and body.
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +19,8 @@ from crawler.recordings import load_recordings, recording_key
 
 
 @contextmanager
-def recorded_site_proxy(folder: Path):
+def recorded_site_proxy(folder: Path, delay: float = 0.0):
+    """Yields (proxy URL, the URLs asked for so far); each answer takes `delay` seconds more."""
     recorded = load_recordings(folder)
     requests: list[str] = []
 
@@ -32,6 +34,7 @@ def recorded_site_proxy(folder: Path):
         def answer(self, sent: bytes):
             url = self.path if self.path.startswith("http") else f"http://{self.headers['Host']}{self.path}"
             requests.append(url)
+            time.sleep(delay)
             response = recorded.get(recording_key(self.command, url, sent))
             if response is None:
                 self.send_error(404)

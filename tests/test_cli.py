@@ -120,4 +120,9 @@ def test_sites_and_crawl_summary_as_json(tmp_path):
     result = newscrawl("crawl", "jfmi", "--replay", "--json", "--db", f"sqlite:///{tmp_path}/a.db")
     [summary] = json.loads(result.stdout)
     assert (summary["site"], summary["outcome"]) == ("jfmi", "finished")
-    assert summary["articles_new"] == summary["stored"] == len(quality("jfmi")["articles"])
+    assert summary["new"] == summary["stored"] == len(quality("jfmi")["articles"])
+    # the keys are the summary table's headers
+    table = newscrawl("crawl", "jfmi", "--replay", "--db", f"sqlite:///{tmp_path}/b.db").stdout.splitlines()
+    headers = table[0].replace("no body", "no_body").replace("not modified", "not_modified").split()
+    assert list(summary)[:len(headers)] == headers
+    assert (summary["error"], summary["warnings"], summary["errors_by_kind"]) == (None, [], {})

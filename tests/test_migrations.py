@@ -119,8 +119,9 @@ def test_commands_read_the_old_rows_after_the_upgrade(old_store):
     stats = json.loads(newscrawl("stats", "--json", "--db", url).stdout)
     sites = {site["site"]: site for site in stats["sites"]}
     assert (sites["rocar"]["articles"], sites["henan"]["articles"]) == (2, 1)
-    assert sites["rocar"]["recent_runs"]["empty_pages"] == 1
-    assert sites["henan"]["recent_runs"]["failed"] == 1 and sites["henan"]["last_success"] is None
+    assert sites["rocar"]["no_body"] == 1
+    assert sites["henan"]["failed"] == 1 and sites["henan"]["last_success"] is None
+    assert sites["henan"]["last_outcome"] == "shutdown"  # as newscrawl 0.1 recorded an interrupted crawl
 
     exported = [json.loads(line) for line in newscrawl("export", "--db", url).stdout.splitlines()]
     henan = next(article for article in exported if article["site"] == "henan")

@@ -18,7 +18,8 @@ class Terminal(io.StringIO):
 
 
 CRAWLERS = [
-    FakeCrawler("rocar", {"response_received_count": 5, "newscrawl/articles_new": 3, "log_count/ERROR": 1}),
+    FakeCrawler("rocar", {"response_received_count": 5, "newscrawl/articles_new": 3, "newscrawl/errors/timeout": 1,
+                          "log_count/ERROR": 4}),  # errors are failed pages, not error log lines
     FakeCrawler("jfmi", {"response_received_count": 7, "newscrawl/articles_unchanged": 4}, crawling=False),
 ]
 

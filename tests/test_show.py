@@ -60,7 +60,7 @@ def test_show_by_a_non_canonical_url_prints_metadata_history_and_text(db):
     history = lines[lines.index("crawl history:") + 2:][:2]
     with create_engine(db).connect() as connection:
         runs = connection.execute(text("SELECT id FROM crawl_runs ORDER BY id")).scalars().all()
-    assert [line.split()[2:] for line in history] == [[str(runs[0]), "jfmi", "new"],
+    assert [line.split()[3:] for line in history] == [[str(runs[0]), "jfmi", "new"],
                                                       [str(runs[1]), "jfmi", "unchanged"]]
     assert lines[-4].startswith("On April 29, the Party Committee of JFMI held the education mobilization meeting")
 

@@ -52,7 +52,7 @@ def store(tmp_path_factory):
         started = datetime.fromisoformat(started) + timedelta(minutes=1)
         connection.execute(text(
             "INSERT INTO crawl_runs (spider, started_at, finished_at, status, pages, errors, error) "
-            "VALUES ('rocar', :started, :finished, 'shutdown', 2, 3, :error)"),
+            "VALUES ('rocar', :started, :finished, 'interrupted', 2, 3, :error)"),
             {"started": started, "finished": started + timedelta(seconds=90), "error": FAILURE})
     engine.dispose()
     return {"url": url, "reprints": [reprint.url for reprint in reprints], "total": sum(map(articles_of, SITES))}
@@ -75,10 +75,12 @@ def export(store, *options) -> list[dict]:
 
 def test_stats_table_counts_articles_stories_and_recent_trouble(store):
     lines = newscrawl("stats", "--db", store["url"]).stdout.splitlines()
-    assert lines[0].split() == ["site", "articles", "stories", "latest", "last", "success", "no", "body",
-                                "failed", "errors"]
+    assert lines[0].split() == ["site", "articles", "stories", "latest", "last", "outcome", "last", "success", "no",
+                                "body", "failed", "errors"]
     rows = {line.split()[0]: line.split() for line in lines[1:-1]}
     assert list(rows) == [*SITES, "total"]
+    assert rows["rocar"][4] == "interrupted" and rows["jfmi"][4] == "finished"
+    assert rows["jfmi"][7] == datetime.now().astimezone().strftime("%Z")  # last success: date, time, zone
     # rocar: 7 articles, two of them copies of one jfmi story, so 6 stories; its last run failed
     assert rows["rocar"][1:3] == [str(articles_of("rocar")), str(articles_of("rocar") - 1)]
     assert rows["rocar"][-3:] == ["0", "1", "3"]
@@ -95,51 +97,61 @@ def test_stats_json_says_the_same_for_scripts(store):
     stats = stats_json(store)
     sites = {site["site"]: site for site in stats["sites"]}
     rocar = sites["rocar"]
-    assert (rocar["articles"], rocar["clusters"]) == (articles_of("rocar"), articles_of("rocar") - 1)
-    assert rocar["last_run"]["status"] == "shutdown" and rocar["last_run"]["error"] == FAILURE
-    assert rocar["last_success"]["status"] == "finished"
-    assert rocar["last_success"]["counts"]["articles_new"] == articles_of("rocar")
-    assert rocar["recent_runs"] == {"runs": 2, "failed": 1, "empty_pages": 0, "errors": 3}
-    assert sites["bluestar"]["recent_runs"]["empty_pages"] == 1
-    assert sites["jfmi"]["latest_published"] == max(
+    # the table's columns, under its headers
+    assert list(rocar)[:9] == ["site", "articles", "stories", "latest", "last_outcome", "last_success", "no_body",
+                               "failed", "errors"]
+    assert (rocar["articles"], rocar["stories"]) == (articles_of("rocar"), articles_of("rocar") - 1)
+    assert rocar["last_outcome"] == "interrupted"
+    assert datetime.fromisoformat(rocar["last_success"]).tzinfo is not None  # with its zone
+    assert (rocar["no_body"], rocar["failed"], rocar["errors"]) == (0, 1, 3)
+    assert rocar["errors_by_kind"] == {} and rocar["warnings"] == []
+    assert sites["bluestar"]["no_body"] == 1
+    assert sites["jfmi"]["latest"] == max(
         article["published"] for article in export(store, "--site", "jfmi") if article["published"])
-    assert stats["total"] == {"articles": store["total"], "clusters": store["total"] - 3}
+    assert stats["total"] == {"articles": store["total"], "stories": store["total"] - 3}
     assert stats["recent_runs_window"] == 5
 
 
 def test_stats_runs_lists_the_latest_runs_newest_first(store):
     lines = newscrawl("stats", "--runs", "--db", store["url"]).stdout.splitlines()
-    assert lines[0].split() == ["id", "spider", "started", "duration", "status", "pages", "new", "updated",
-                                "unchanged", "duplicates", "no", "body", "errors", "skipped", "304", "error"]
+    assert lines[0].split() == ["id", "site", "started", "duration", "outcome", "pages", "new", "updated",
+                                "unchanged", "duplicates", "no", "body", "errors", "skipped", "not", "modified",
+                                "message"]
     assert len(lines) == 1 + len(SITES) + 1
     failed = lines[1].split()
-    assert failed[1] == "rocar" and failed[4:7] == ["0:01:30", "shutdown", "2"]
+    assert failed[1] == "rocar" and failed[5:8] == ["0:01:30", "interrupted", "2"]  # after date, time, zone
     # the error message: its first line, cut to fit a terminal
     assert lines[1].endswith("Connection refused by www.rocar.net while fetching the list…")
     assert {line.split()[1] for line in lines[2:]} == set(SITES)
-    assert all(line.split()[5] == "finished" for line in lines[2:])
+    assert all(line.split()[6] == "finished" for line in lines[2:])
 
 
 def test_stats_runs_json_and_limit(store):
     [latest, previous] = stats_json(store, "--runs", "2")
-    assert (latest["spider"], latest["status"], latest["error"]) == ("rocar", "shutdown", FAILURE)
-    assert latest["counts"]["errors"] == 3 and latest["id"] > previous["id"]
-    assert previous["status"] == "finished" and previous["error"] is None
+    assert list(latest)[:15] == ["id", "site", "started", "duration", "outcome", "pages", "new", "updated",
+                                 "unchanged", "duplicates", "no_body", "errors", "skipped", "not_modified", "message"]
+    assert (latest["site"], latest["outcome"], latest["error"], latest["message"]) == (
+        "rocar", "interrupted", FAILURE, FAILURE)
+    assert latest["errors"] == 3 and latest["duration"] == 90 and latest["id"] > previous["id"]
+    assert datetime.fromisoformat(latest["finished"]) - datetime.fromisoformat(latest["started"]) == timedelta(
+        seconds=90)
+    assert previous["outcome"] == "finished" and previous["error"] is None
+    assert previous["new"] == articles_of(previous["site"]) and previous["host"] and previous["pid"]
 
 
 def test_stats_adds_up_only_the_last_five_runs_and_lists_twenty(tmp_path):
     url = f"sqlite:///{tmp_path / 'runs.db'}"
     store = Store(url)
     for number in range(25):  # the oldest 20 had a page without body each; the last 5 had none
-        status = "shutdown" if number in (3, 22) else "finished"
+        status = "interrupted" if number in (3, 22) else "finished"
         store.finish_run(store.start_run("example"), status,
                          RunCounts(pages=number, empty_pages=int(number < 20), errors=1))
     store.close()
     [example] = json.loads(newscrawl("stats", "--json", "--db", url).stdout)["sites"]
-    assert example["recent_runs"] == {"runs": 5, "failed": 1, "empty_pages": 0, "errors": 5}
-    assert example["last_success"]["counts"]["pages"] == 24 and example["articles"] == 0
+    assert (example["failed"], example["no_body"], example["errors"]) == (1, 0, 5)
+    assert example["last_outcome"] == "finished" and example["articles"] == 0
     runs = json.loads(newscrawl("stats", "--runs", "--json", "--db", url).stdout)
-    assert [run["counts"]["pages"] for run in runs] == list(range(24, 4, -1))
+    assert [run["pages"] for run in runs] == list(range(24, 4, -1))
 
 
 def test_stats_runs_needs_a_positive_number(store):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from urllib.parse import urlsplit
@@ -128,6 +129,50 @@ def spider_class(name: str, settings):
 def existing_store(db: str | None) -> Store:
     """The store for a reading command: never created by reading it."""
     return Store(runner.project_settings(db)["NEWSCRAWL_DB"], create=False)
+
+
+def table_key(header: str) -> str:
+    """A table column's key in the --json output of the same command: its header, "_" for " "."""
+    return header.replace(" ", "_")
+
+
+def shown_time(moment: datetime | None, *, as_json: bool = False) -> str | None:
+    """A time as shown by every command: in this machine's zone, which is named ("2026-11-30 17:22 CET");
+    for --json in ISO 8601 with its offset. The store keeps naive UTC times."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    local = moment.astimezone()
+    return local.isoformat(timespec="seconds") if as_json else local.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def report_outcomes(results) -> None:
+    """On stderr, one line each: why a crawl failed or was interrupted, and its warnings. A store
+    that could not be written is told once, however many crawls it stopped."""
+    told = set()
+    for result in results:
+        outcome = result.outcome
+        if result.store_error:
+            if result.store_error not in told:
+                print(f"newscrawl: {result.store_error}", file=sys.stderr)
+                told.add(result.store_error)
+            continue
+        if outcome.status != "finished":
+            print(f"newscrawl: {result.site} {outcome.status}: {outcome.error}", file=sys.stderr)
+        for warning in outcome.warnings:
+            print(f"newscrawl: {result.site} warning: {warning}", file=sys.stderr)
+
+
+def crawl_exit_code(results) -> int:
+    """0 when every crawl finished (warnings or not); 2 when the store could not be written;
+    128 + the signal's number when a signal interrupted a crawl (130 for Ctrl-C); otherwise 1."""
+    if any(result.store_error for result in results):
+        return 2
+    signals = [result.interrupted_by for result in results if result.outcome.status == "interrupted"]
+    if signals:
+        return 128 + signal.Signals[signals[0] or "SIGINT"].value
+    return 0 if all(result.outcome.status == "finished" for result in results) else 1
 
 
 def print_table(rows: list[tuple], left: tuple[int, ...] = (0,)) -> None:

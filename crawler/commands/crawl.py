@@ -1,17 +1,16 @@
 """newscrawl crawl [SITE ...] [--replay [DIR|WARC]] [--warc FILE] [--refresh] [--full] [--since DATE]
                 [--sites-file PATH] [generic --start-url URL --article-pattern REGEX ... | --feed URL | --sitemap URL]"""
 
-from dataclasses import asdict
 from pathlib import Path
 
 from crawler import runner
 from crawler.commands.common import (CommandError, add_db_option, add_generic_site_options, add_json_option,
-                                     add_settings_option, add_sites_file_option, describes_generic_site,
-                                     generic_spider, known_sites, parse_date, print_json, print_table,
-                                     setting_overrides, use_sites_file)
+                                     add_settings_option, add_sites_file_option, crawl_exit_code,
+                                     describes_generic_site, generic_spider, known_sites, parse_date, print_json,
+                                     print_table, report_outcomes, setting_overrides, table_key, use_sites_file)
 from crawler.recordings import load_replay
 from crawler.sites import GENERIC
-from storage import Store
+from storage import Store, StoreError
 
 HELP = "crawl sites (all when none is named) into the store"
 
@@ -37,6 +36,7 @@ def add_arguments(parser) -> None:
     add_json_option(parser)
     add_generic_site_options(parser)
 
+
 def run(args) -> int:
     settings = runner.project_settings(args.db, setting_overrides(args.set))
     use_sites_file(settings, args.sites_file)
@@ -50,14 +50,23 @@ def run(args) -> int:
     if args.warc:
         runner.use_warc(settings, writable_file(args.warc))
     try:  # an unusable store or threshold is reported before crawling
-        Store(settings["NEWSCRAWL_DB"],
-              near_duplicate_threshold=settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD")).close()
+        store = Store(settings["NEWSCRAWL_DB"],
+                      near_duplicate_threshold=settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"))
     except ValueError:
         raise CommandError("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD is a similarity in (0, 1], not "
                            f"{settings['NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD']!r}") from None
+    try:
+        store.check_writable()  # a read-only or damaged store is refused before anything is fetched
+    finally:
+        store.close()
     results = runner.run_crawls(sites, settings)
-    print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
-    return 0 if all(result.outcome == "finished" for result in results) else 1
+    try:
+        print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
+    except StoreError:
+        if not any(result.store_error for result in results):
+            raise
+    report_outcomes(results)
+    return crawl_exit_code(results)
 
 
 def writable_file(path: str) -> Path:
@@ -81,17 +90,28 @@ def sites_to_crawl(args, settings) -> list:
     return (known_sites(named, settings) if named else []) + [spider]
 
 
+SUMMARY_COLUMNS = ("site", "outcome", "pages", "new", "updated", "unchanged", "duplicates", "no body", "errors",
+                   "stored", "skipped", "not modified")
+
+
 def print_summary(results, store: Store, as_json: bool = False) -> None:
+    """One row per crawl; --json gives the same columns (keys: the headers, "_" for " ") and also
+    each crawl's error, warnings and errors by kind. Below the table: the errors by kind."""
     stored = {summary.site: summary.articles for summary in store.site_summaries()}
-    if as_json:
-        print_json([{"site": result.site, "outcome": result.outcome, **asdict(result.counts),
-                     "stored": stored.get(result.site, 0)} for result in results])
-        return
-    rows = [("site", "outcome", "pages", "new", "updated", "unchanged", "duplicates", "no body", "errors", "stored",
-             "skipped", "304")]
+    store.close()
+    rows = []
     for result in results:
         c = result.counts
-        rows.append((result.site, result.outcome, c.pages, c.articles_new, c.articles_updated,
+        rows.append((result.site, result.outcome.status, c.pages, c.articles_new, c.articles_updated,
                      c.articles_unchanged, c.duplicates, c.empty_pages, c.errors, stored.get(result.site, 0),
                      c.articles_skipped, c.not_modified))
-    print_table(rows)
+    if as_json:
+        print_json([{**dict(zip(map(table_key, SUMMARY_COLUMNS), row)), "error": result.outcome.error,
+                     "warnings": list(result.outcome.warnings), "errors_by_kind": result.errors_by_kind}
+                    for row, result in zip(rows, results)])
+        return
+    print_table([SUMMARY_COLUMNS, *rows])
+    for result in results:
+        if result.errors_by_kind:
+            print(f"{result.site} errors: " + ", ".join(f"{kind} {count}"
+                                                        for kind, count in result.errors_by_kind.items()))

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from crawler import runner
-from crawler.commands.common import (add_settings_option, add_sites_file_option, known_sites, setting_overrides,
-                                     use_sites_file)
+from crawler.commands.common import (add_settings_option, add_sites_file_option, crawl_exit_code, known_sites,
+                                     report_outcomes, setting_overrides, use_sites_file)
 
 HELP = "crawl one site live and save every response as a recording"
 
@@ -24,5 +24,6 @@ def run(args) -> int:
     runner.use_recording(settings, folder)
     [result] = runner.run_crawls([site], settings)
     print(f"recorded {result.counts.pages} responses of {site} into {folder} "
-          f"({result.counts.errors} errors, {result.outcome})")
-    return 0 if result.outcome == "finished" else 1
+          f"({result.counts.errors} errors, {result.outcome.status})")
+    report_outcomes([result])
+    return crawl_exit_code([result])

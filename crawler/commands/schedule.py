@@ -50,6 +50,6 @@ def crawl_site_names(crawl_options) -> list[str]:
 
 def _log_to_stderr() -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S %Z"))  # the zone, as stats shows it
     log.addHandler(handler)
     log.setLevel(logging.INFO)

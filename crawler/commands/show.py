@@ -6,7 +6,7 @@ from datetime import datetime
 from w3lib.url import canonicalize_url
 
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, existing_store, print_json,
-                                     print_table)
+                                     print_table, shown_time)
 from storage.store import StoredArticle
 
 HELP = "one stored article: its metadata, near-duplicates, crawl history and text"
@@ -52,4 +52,4 @@ def run(args) -> int:
 def _cell(value) -> str:
     if value is None:
         return "-"
-    return f"{value:%Y-%m-%d %H:%M:%S}" if isinstance(value, datetime) else str(value)
+    return shown_time(value) if isinstance(value, datetime) else str(value)

@@ -1,0 +1,130 @@
+"""How a crawl ended, told truthfully: finished (maybe with warnings), failed or interrupted.
+
+The outcome is a function of Scrapy's close reason and the crawl's stats, so that the
+run recorded in the store, the summary and the exit code all say the same. The
+components below put in the stats what it needs besides Scrapy's own keys:
+
+- ``newscrawl/start_pages``: {start URL: HTTP status} of the start pages that got an answer
+  (WatchStartPages);
+- ``newscrawl/warnings``: lines a finished crawl should tell (add_warning), e.g. a start page
+  on which the article pattern matched no link (WarnArticlelessStartPages);
+- ``newscrawl/errors/<kind>``: failed pages by kind (counted by crawler/errors.py);
+- ``newscrawl/interrupted``: the name of the signal that stopped the crawl (crawler/runner.py);
+- ``newscrawl/store_error``: why the store could not be written (crawler/pipelines.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scrapy import Request, signals
+
+from spiders.base import ARTICLE, PAGE
+
+START_PAGES = "newscrawl/start_pages"
+WARNINGS = "newscrawl/warnings"
+ERRORS = "newscrawl/errors/"
+INTERRUPTED = "newscrawl/interrupted"
+STORE_ERROR = "newscrawl/store_error"
+STORE_FAILED = "store_failed"  # the close reason of a crawl stopped because the store cannot be written
+REPLAY_UNRECORDED = "newscrawl/replay_unrecorded"  # crawler/recordings.py
+
+FINISHED, FAILED, INTERRUPTED_STATUS = "finished", "failed", "interrupted"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # finished, failed or interrupted
+    error: str | None = None  # why it failed, or what interrupted it
+    warnings: tuple[str, ...] = ()  # what a finished crawl should tell
+
+
+def add_warning(stats, warning: str) -> None:
+    """One more line for the crawl's warnings (shown in the summary, stats and --json)."""
+    stats.set_value(WARNINGS, [*stats.get_value(WARNINGS, []), warning])
+
+
+def errors_by_kind(stats: dict) -> dict[str, int]:
+    """The failed pages by kind: {"timeout": 2, "http_status": 1} from the newscrawl/errors/<kind> stats."""
+    return {key.removeprefix(ERRORS): count for key, count in sorted(stats.items())
+            if key.startswith(ERRORS) and count}
+
+
+def crawl_outcome(reason: str | None, stats: dict) -> Outcome:
+    """How the crawl ended, from Scrapy's close reason (None when the crawl was stopped
+    before it could close) and its stats."""
+    warnings = tuple(stats.get(WARNINGS, ()))
+    if stats.get(STORE_ERROR):
+        return Outcome(FAILED, stats[STORE_ERROR], warnings)
+    if stats.get(INTERRUPTED) or reason == "shutdown":
+        return Outcome(INTERRUPTED_STATUS, f"stopped by {stats.get(INTERRUPTED) or 'a signal'}", warnings)
+    if reason is None:
+        return Outcome(FAILED, "the crawl stopped before it ended", warnings)
+    if reason != FINISHED and not reason.startswith("closespider_"):
+        return Outcome(FAILED, f"the crawl was closed: {reason}", warnings)
+    pages = stats.get("response_received_count", 0)
+    unrecorded = stats.get(REPLAY_UNRECORDED, 0)
+    if unrecorded and unrecorded >= pages:
+        return Outcome(FAILED, "the recordings hold none of the site's URLs (another --replay folder?)", warnings)
+    answered = stats.get(START_PAGES, {})
+    if not any(200 <= status < 300 or status == 304 for status in answered.values()):
+        failures = ", ".join(f"{url} answered HTTP {status}" for url, status in answered.items())
+        return Outcome(FAILED, "no start page could be fetched" + (f": {failures}" if failures else
+                                                                     " (no answer; see the errors by kind)"),
+                       warnings)
+    if reason != FINISHED:  # a CLOSESPIDER_* limit was reached: an intended stop, but a partial crawl
+        warnings += (f"stopped early: {reason}",)
+    return Outcome(FINISHED, None, warnings)
+
+
+class WatchStartPages:
+    """Extension: keeps the HTTP status each start page (after redirects) was answered with."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        extension = cls(crawler.stats)
+        crawler.signals.connect(extension.response_received, signal=signals.response_received)
+        return extension
+
+    def response_received(self, response, request) -> None:
+        if request.meta.get("is_start_request"):
+            self.stats.set_value(START_PAGES, {**self.stats.get_value(START_PAGES, {}),
+                                               request.url: response.status})
+
+
+class WarnArticlelessStartPages:
+    """Spider middleware, next to the spider: a start page on which the spider found no article
+    link is a warning (the article pattern or the page is wrong), with that page's status."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_spider_output(self, response, result):
+        found = False
+        for output in result:
+            found = found or _is_article_request(output)
+            yield output
+        self._check(response, found)
+
+    async def process_spider_output_async(self, response, result):
+        found = False
+        async for output in result:
+            found = found or _is_article_request(output)
+            yield output
+        self._check(response, found)
+
+    def _check(self, response, found: bool) -> None:
+        if not found and response.meta.get("is_start_request"):
+            add_warning(self.stats, f"the article pattern matched no link on the start page {response.url} "
+                                    f"(HTTP {response.status})")
+
+
+def _is_article_request(output) -> bool:
+    return isinstance(output, Request) and output.meta.get(PAGE) == ARTICLE

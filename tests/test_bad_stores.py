@@ -1,0 +1,141 @@
+"""Stores that cannot be used: not a database, damaged, read-only, in a folder that cannot be
+written, on a full disk. Every command says so in one line and exits 2; a crawl says so before
+fetching anything when it can, and at the first failed write otherwise; nothing is damaged."""
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from storage import Store
+from tests.cli_runner import ROOT, newscrawl
+from tests.fixture_sites import quality
+from tests.test_cli import assert_one_line_error
+
+COMMANDS = [["stats"], ["stats", "--runs"], ["export"], ["search", "party"], ["show", "1"],
+            ["re-extract", "jfmi", "--dry-run"], ["db", "upgrade"], ["browse", "--port", "0"],
+            ["crawl", "jfmi", "--replay"]]
+
+# A crawl whose SQLite connections may grow the store by a few pages only: a full disk, as SQLite
+# reports it ("database or disk is full"), without filling one.
+FULL_DISK = """
+import sys
+import storage.store as store
+set_pragmas = store._sqlite_pragmas
+def full_disk(connection, record):
+    set_pragmas(connection, record)
+    cursor = connection.cursor()
+    pages = cursor.execute("PRAGMA page_count").fetchone()[0]
+    cursor.execute(f"PRAGMA max_page_count = {pages + int(sys.argv[1])}")
+    cursor.close()
+store._sqlite_pragmas = full_disk
+from crawler.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def crawled_copy(jfmi_store, folder: Path) -> Path:
+    """A store holding jfmi's crawl, everything in the main file (nothing left in a -wal file)."""
+    path = Path(jfmi_store().removeprefix("sqlite:///"))
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    target = folder / "articles.db"
+    shutil.copyfile(path, target)
+    return target
+
+
+def integrity(path: Path) -> str:
+    with closing(sqlite3.connect(path)) as connection:
+        return connection.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+@pytest.fixture(params=["not a database", "truncated"])
+def broken_store(request, tmp_path, jfmi_store) -> Path:
+    if request.param == "not a database":
+        path = tmp_path / "articles.db"
+        path.write_text("site,url\nrocar,https://www.rocar.net/\n" * 100)
+    else:
+        path = crawled_copy(jfmi_store, tmp_path)
+        with path.open("r+b") as file:
+            file.truncate(path.stat().st_size // 2)
+    return path
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_refuses_a_broken_store_in_one_line_untouched(broken_store, command):
+    before = broken_store.read_bytes()
+    result = newscrawl(*command, "--db", f"sqlite:///{broken_store}")
+    assert_one_line_error(result, f"cannot use the store at sqlite:///{broken_store}")
+    assert "not a database" in result.stderr or "malformed" in result.stderr
+    assert broken_store.read_bytes() == before
+
+
+def test_a_read_only_store_is_read_but_not_crawled_into(tmp_path, jfmi_store):
+    path = crawled_copy(jfmi_store, tmp_path)
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"  # as SQLite sees a file it may not write
+    replay_log = tmp_path / "replayed.txt"
+    crawl = newscrawl("crawl", "jfmi", "--replay", "--db", read_only, "-s", f"NEWSCRAWL_REPLAY_LOG={replay_log}")
+    assert_one_line_error(crawl, "attempt to write a readonly database", "read-only")
+    assert not replay_log.exists()  # refused before anything was fetched
+    stats = newscrawl("stats", "--db", read_only)
+    assert stats.returncode == 0 and stats.stdout.splitlines()[1].split()[:2] == ["jfmi", "9"]
+    assert newscrawl("export", "--db", read_only).stdout.count("\n") == len(quality("jfmi")["articles"])
+    assert integrity(path) == "ok"
+
+
+def immutable(path: Path) -> bool:
+    """Make path immutable (chattr +i: root cannot write it either); False where the file system
+    or the container does not allow it."""
+    return subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0 \
+        if shutil.which("chattr") else False
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_store_the_file_system_refuses_to_write(tmp_path, jfmi_store, what):
+    path = crawled_copy(jfmi_store, tmp_path if what == "file" else _folder(tmp_path))
+    locked = path if what == "file" else path.parent
+    if not immutable(locked):
+        pytest.skip("chattr +i is not allowed here")
+    try:
+        replay_log = tmp_path / "replayed.txt"
+        crawl = newscrawl("crawl", "jfmi", "--replay", "--db", f"sqlite:///{path}",
+                          "-s", f"NEWSCRAWL_REPLAY_LOG={replay_log}")
+        assert_one_line_error(crawl, "read-only" if what == "file" else "unable to open database file")
+        assert not replay_log.exists()
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], check=True)
+    assert integrity(path) == "ok"
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "store"
+    folder.mkdir()
+    return folder
+
+
+def test_a_full_disk_stops_the_crawl_at_the_first_failed_write_and_records_it_failed(tmp_path, jfmi_store):
+    path = crawled_copy(jfmi_store, tmp_path)
+    db = f"sqlite:///{path}"
+    full = subprocess.run([sys.executable, "-c", FULL_DISK, "20", "crawl", "4ll", "--replay", "--db", db],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert_one_line_error(full, "database or disk is full")
+    header, row = full.stdout.splitlines()[:2]
+    assert row.split()[:2] == ["4ll", "failed"]
+    assert integrity(path) == "ok"
+    store = Store(db, create=False)
+    run = store.last_run("4ll")
+    kept = len(list(store.articles("4ll")))
+    store.close()
+    assert run.status == "failed" and "database or disk is full" in run.error
+    assert 0 < kept < len(quality("4ll")["articles"]) and run.counts.articles_new == kept
+    # with room again, the next crawl stores the rest
+    again = newscrawl("crawl", "4ll", "--replay", "--db", db)
+    assert again.returncode == 0, again.stderr
+    store = Store(db, create=False)
+    assert len(list(store.articles("4ll"))) == len(quality("4ll")["articles"])
+    store.close()
+    assert integrity(path) == "ok"

@@ -1,0 +1,264 @@
+"""What a crawl reports about itself: finished, failed or interrupted, warnings, errors by kind;
+the exit codes that follow; runs whose process is gone."""
+
+import functools
+import json
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from datetime import timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+
+from crawler.extensions import run_counts
+from crawler.outcomes import (INTERRUPTED, START_PAGES, STORE_ERROR, WARNINGS, Outcome, WarnArticlelessStartPages,
+                              crawl_outcome, errors_by_kind)
+from crawler.runner import FIXTURES
+from spiders.base import ARTICLE, LIST, PAGE
+from storage import RunCounts, Store
+from storage.models import CrawlRun
+from storage.store import DEAD_AFTER, utcnow
+from tests.cli_runner import newscrawl
+
+START = "https://www.rocar.net/en/menu139/"
+FETCHED = {"response_received_count": 11, START_PAGES: {START: 200}}
+
+
+# -- the outcome, from the close reason and the stats -------------------------------------
+
+
+def test_a_crawl_that_fetched_its_start_page_finished():
+    assert crawl_outcome("finished", FETCHED) == Outcome("finished")
+
+
+def test_start_pages_that_all_failed_make_a_failed_crawl_naming_their_status():
+    outcome = crawl_outcome("finished", {"response_received_count": 2, START_PAGES: {START: 404}})
+    assert outcome == Outcome("failed", f"no start page could be fetched: {START} answered HTTP 404")
+    assert crawl_outcome("finished", {"response_received_count": 3,
+                                      START_PAGES: {START: 500, START + "?page=2": 200}}).status == "finished"
+
+
+def test_nothing_fetched_is_a_failure():
+    assert crawl_outcome("finished", {}).status == "failed"
+    assert "no answer" in crawl_outcome("finished", {"newscrawl/errors/connection": 2}).error
+
+
+def test_recordings_without_the_sites_urls_are_a_failure():
+    outcome = crawl_outcome("finished", {"response_received_count": 2, "newscrawl/replay_unrecorded": 2,
+                                         START_PAGES: {START: 404}})
+    assert outcome.status == "failed" and "recordings hold none of the site's URLs" in outcome.error
+
+
+def test_a_signal_or_scrapys_shutdown_reason_is_an_interruption():
+    assert crawl_outcome("shutdown", {**FETCHED, INTERRUPTED: "SIGTERM"}) == Outcome("interrupted",
+                                                                                     "stopped by SIGTERM")
+    assert crawl_outcome(None, {INTERRUPTED: "SIGINT"}).status == "interrupted"  # stopped before it closed
+    assert crawl_outcome("shutdown", FETCHED).status == "interrupted"
+
+
+def test_a_store_that_could_not_be_written_fails_the_crawl_whatever_else():
+    stats = {**FETCHED, STORE_ERROR: "cannot use the store at x: database or disk is full"}
+    assert crawl_outcome("store_failed", stats) == Outcome("failed", stats[STORE_ERROR])
+
+
+def test_warnings_are_kept_and_a_closespider_limit_is_one():
+    stats = {**FETCHED, WARNINGS: ["the article pattern matched no link on the start page x (HTTP 200)"]}
+    assert crawl_outcome("finished", stats).warnings == tuple(stats[WARNINGS])
+    outcome = crawl_outcome("closespider_pagecount", FETCHED)
+    assert outcome.status == "finished" and outcome.warnings == ("stopped early: closespider_pagecount",)
+    assert crawl_outcome("cancelled", FETCHED).status == "failed"
+
+
+def test_errors_are_failed_pages_by_kind_not_error_log_lines():
+    stats = {"newscrawl/errors/timeout": 2, "newscrawl/errors/http_status": 1, "newscrawl/errors/robots": 0,
+             "log_count/ERROR": 9, "httperror/response_ignored_count": 4}
+    assert run_counts(stats).errors == 3
+    assert errors_by_kind(stats) == {"http_status": 1, "timeout": 2}
+
+
+class Stats(dict):
+    def get_value(self, key, default=None):
+        return self.get(key, default)
+
+    def set_value(self, key, value):
+        self[key] = value
+
+
+@pytest.mark.parametrize("links", [[], [LIST]])
+def test_a_start_page_without_article_links_is_a_warning_with_its_status(links):
+    stats = Stats()
+    middleware = WarnArticlelessStartPages(stats)
+    start = HtmlResponse(START, status=200, request=Request(START, meta={"is_start_request": True}))
+    output = [Request(START + f"?page={i}", meta={PAGE: page}) for i, page in enumerate(links)]
+    assert list(middleware.process_spider_output(start, iter(output))) == output
+    assert stats[WARNINGS] == [f"the article pattern matched no link on the start page {START} (HTTP 200)"]
+    # an article link on it, or a page that is not a start page: nothing to say
+    stats.clear()
+    list(middleware.process_spider_output(start, iter([Request(START + "1.html", meta={PAGE: ARTICLE})])))
+    later = HtmlResponse(START + "?page=2", request=Request(START + "?page=2"))
+    list(middleware.process_spider_output(later, iter([])))
+    assert stats == {}
+
+
+# -- runs in the store ------------------------------------------------------------------
+
+
+def test_a_run_keeps_its_outcome_warnings_and_errors_by_kind(store):
+    run_id = store.start_run("rocar")
+    store.finish_run(run_id, "finished", RunCounts(pages=3, errors=3), warnings=["w1"],
+                     errors_by_kind={"timeout": 2, "http_status": 1})
+    second = store.start_run("rocar")
+    store.finish_run(second, "failed", RunCounts(errors=1), error="why", errors_by_kind={"timeout": 1})
+    [latest, first] = store.recent_runs()
+    assert (first.status, first.warnings, first.errors_by_kind) == ("finished", ("w1",),
+                                                                    {"timeout": 2, "http_status": 1})
+    assert (latest.status, latest.error, latest.warnings) == ("failed", "why", ())
+    [summary] = store.site_summaries()
+    assert summary.recent_runs.errors_by_kind == {"http_status": 1, "timeout": 3}
+    assert summary.recent_runs.failed == 1 and summary.last_success.id == run_id
+
+
+def finished_process_id() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_runs_left_running_by_a_gone_process_become_interrupted_when_the_store_is_opened(tmp_path):
+    url = f"sqlite:///{tmp_path / 'articles.db'}"
+    store = Store(url)
+    ours, dead, elsewhere, silent = (store.start_run(site) for site in ("ours", "dead", "elsewhere", "silent"))
+    with store._session.begin() as session:
+        session.get(CrawlRun, dead).pid = finished_process_id()
+        session.get(CrawlRun, elsewhere).host = "another-machine"  # its heartbeat is fresh
+        session.get(CrawlRun, silent).host = "another-machine"
+        session.get(CrawlRun, silent).heartbeat_at = utcnow() - DEAD_AFTER - timedelta(seconds=1)
+    store.close()
+    store = Store(url, create=False)  # what every command does
+    status = {run.spider: run for run in store.recent_runs()}
+    assert {site: run.status for site, run in status.items()} == {
+        "ours": "running", "dead": "interrupted", "elsewhere": "running", "silent": "interrupted"}
+    assert "ended without recording its end" in status["dead"].error
+    summaries = {summary.site: summary for summary in store.site_summaries()}
+    assert summaries["dead"].recent_runs.failed == 1  # stats counts it as failed
+    # the scheduler that started it knows more, and says it
+    assert store.record_failed_run("dead", utcnow() - timedelta(hours=1), "the crawl process was killed by SIGKILL")
+    [dead_run] = [run for run in store.recent_runs() if run.spider == "dead"]
+    assert (dead_run.status, dead_run.error) == ("failed", "the crawl process was killed by SIGKILL")
+    store.close()
+
+
+# -- whole crawls through the command ---------------------------------------------------
+
+
+@contextmanager
+def served(folder):
+    """The files of folder over HTTP on 127.0.0.1 (missing ones: 404)."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+LIVE = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0"]
+
+
+def generic(db: str, start_url: str, pattern: str = r"/news/\d+\.html$", *options: str):
+    return newscrawl("crawl", "generic", "--start-url", start_url, "--article-pattern", pattern,
+                     "--db", db, *LIVE, *options)
+
+
+def test_the_wrong_replay_folder_fails_the_crawl_and_is_no_success(tmp_path):
+    db = f"sqlite:///{tmp_path / 'articles.db'}"
+    result = newscrawl("crawl", "rocar", "--replay", str(FIXTURES / "jfmi"), "--db", db)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1].split()[:2] == ["rocar", "failed"]
+    assert result.stderr.strip() == ("newscrawl: rocar failed: the recordings hold none of the site's URLs "
+                                     "(another --replay folder?)")
+    [rocar] = json.loads(newscrawl("stats", "--json", "--db", db).stdout)["sites"]
+    assert (rocar["last_outcome"], rocar["last_success"], rocar["failed"]) == ("failed", None, 1)
+
+
+def test_a_start_page_answering_404_fails_the_crawl_with_that_status(tmp_path):
+    db = f"sqlite:///{tmp_path / 'articles.db'}"
+    with served(tmp_path) as site:
+        result = generic(db, f"{site}/news/", r"\d+\.html$", "--json")
+    assert result.returncode == 1
+    [summary] = json.loads(result.stdout)
+    assert summary["outcome"] == "failed"
+    assert summary["error"] == f"no start page could be fetched: {site}/news/ answered HTTP 404"
+
+
+def test_a_site_that_does_not_answer_fails_the_crawl(tmp_path):
+    with served(tmp_path) as site:
+        pass  # a port nobody listens on any more
+    result = generic(f"sqlite:///{tmp_path / 'articles.db'}", f"{site}/news/")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1].split()[1:3] == ["failed", "0"]
+    assert "failed: no start page could be fetched (no answer" in result.stderr
+
+
+def test_an_article_pattern_that_matches_nothing_is_a_warning_naming_the_start_pages_status(tmp_path):
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "index.html").write_text('<html><body><a href="/news/story-1.html">one</a></body></html>')
+    db = f"sqlite:///{tmp_path / 'articles.db'}"
+    with served(tmp_path) as site:
+        result = generic(db, f"{site}/news/index.html")
+    warning = f"the article pattern matched no link on the start page {site}/news/index.html (HTTP 200)"
+    assert result.returncode == 0  # it finished: the warning says what to look at
+    assert result.stdout.splitlines()[1].split()[1] == "finished"
+    assert result.stderr.strip() == f"newscrawl: 127.0.0.1 warning: {warning}"
+    [run] = json.loads(newscrawl("stats", "--runs", "--json", "--db", db).stdout)
+    assert (run["outcome"], run["warnings"], run["message"]) == ("finished", [warning], f"warning: {warning}")
+    assert f"127.0.0.1 warning: {warning}" in newscrawl("stats", "--db", db).stdout
+
+
+def test_record_that_got_nothing_fails(tmp_path):
+    with served(tmp_path) as site:
+        pass
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[sites.nowhere]\nstart_urls = ["{site}/news/"]\narticle_pattern = "html$"\n')
+    result = newscrawl("record", "nowhere", "--sites-file", str(sites), "--out", str(tmp_path / "rec"), *LIVE,
+                       cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("recorded 0 responses of nowhere") and "failed" in result.stdout
+    assert "newscrawl: nowhere failed: no start page could be fetched" in result.stderr
+
+
+class Crawler:
+    """What CrawlRunRecorder uses of a Scrapy crawler."""
+
+    def __init__(self, db: str):
+        from scrapy.settings import Settings
+        self.settings = Settings({"NEWSCRAWL_DB": db, "NEWSCRAWL_HEARTBEAT": 30})
+        self.stats = Stats()
+        self.stats.get_stats = lambda: dict(self.stats)
+
+
+def test_a_running_crawl_beats_with_its_counts_so_far_and_records_its_end_once(tmp_path):
+    from crawler.extensions import CrawlRunRecorder
+    db = f"sqlite:///{tmp_path / 'articles.db'}"
+    crawler = Crawler(db)
+    recorder = CrawlRunRecorder(crawler)
+    recorder.spider_opened(type("Spider", (), {"name": "rocar"})())
+    crawler.stats.update({"response_received_count": 4, "newscrawl/articles_new": 2, "newscrawl/errors/timeout": 1})
+    recorder.heartbeat()
+    store = Store(db, create=False)
+    [run] = store.recent_runs()
+    assert (run.status, run.counts.pages, run.counts.articles_new, run.counts.errors) == ("running", 4, 2, 1)
+    crawler.stats.update({INTERRUPTED: "SIGINT"})
+    recorder.record_end(None)  # stopped before Scrapy could close it
+    recorder.record_end("shutdown")  # recorded already: nothing more
+    [run] = store.recent_runs()
+    assert (run.status, run.error, run.errors_by_kind) == ("interrupted", "stopped by SIGINT", {"timeout": 1})
+    assert not recorder.beat.running
+    store.close()
