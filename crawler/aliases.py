@@ -14,11 +14,10 @@ from __future__ import annotations
 import re
 
 from scrapy.utils.httpobj import urlparse_cached
-from scrapy.utils.url import url_is_from_any_domain
 from w3lib.url import canonicalize_url
 
 from crawler.items import ArticleItem
-from crawler.urls import clean_url, tracking_patterns
+from crawler.urls import clean_url, on_site, tracking_patterns
 from storage import Store
 
 
@@ -59,9 +58,7 @@ class NameArticles:
         spider = self.crawler.spider
         domains = getattr(spider, "allowed_domains", None) or [urlparse_cached(response).hostname]
         article_links = getattr(spider, "article_links", "")
-        if url_is_from_any_domain(url, domains) and (not article_links or re.search(article_links, url)):
-            return url
-        return None
+        return url if on_site(url, domains) and (not article_links or re.search(article_links, url)) else None
 
 
 class RecordAliases:

@@ -104,10 +104,8 @@ class CountFailedPages:
     def process_exception(self, request: Request, exception: Exception) -> None:
         if not is_page(request):
             return
-        if isinstance(exception, IgnoreRequest) and not str(exception) == _ROBOTS_REFUSAL:
-            # refusals that are not failures (an off-site link, a stored article), or that
-            # whoever refused has counted already
-            return
+        if isinstance(exception, IgnoreRequest) and str(exception) != _ROBOTS_REFUSAL:
+            return  # counted by whoever refused the page
         count_failed_page(self.crawler, request.url, kind_of(exception),
                           f"{type(exception).__name__}: {exception}".rstrip(": "))
 

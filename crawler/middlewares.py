@@ -4,9 +4,10 @@ Each refuses or repairs one kind of bad answer; a refused page is counted as
 failed (crawler/errors.py) for its URL before IgnoreRequest ends it, since that
 exception goes to no other middleware. Wired in settings.py:
 
-- StopRedirectLoops (610, above RedirectMiddleware): a redirect back to a URL of
+- CheckRedirects (610, above RedirectMiddleware): a redirect back to a URL of
   its own chain, or one more than REDIRECT_MAX_TIMES, fails the page as
-  ``redirect_loop`` (the dupe filter would otherwise drop it without a word).
+  ``redirect_loop``, one off the site as ``other`` (Scrapy's dupe filter and
+  offsite filter would otherwise drop it without a word).
 - DecompressWithinLimits (590, in place of HttpCompressionMiddleware): Scrapy's
   decompression, which stops at DOWNLOAD_MAXSIZE (a gzip bomb is ``too_large``);
   a body that does not decompress fails the page as ``other``.
@@ -20,6 +21,7 @@ exception goes to no other middleware. Wired in settings.py:
 from __future__ import annotations
 
 import codecs
+import re
 import time
 from email.utils import parsedate_to_datetime
 
@@ -35,13 +37,17 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 from w3lib.url import canonicalize_url
 
 from crawler.errors import count_failed_page, is_page
+from crawler.urls import on_site
 from spiders.base import ARTICLE, LIST, PAGE
 
+_TEXT_TYPE = re.compile(r"^text/|[/+](?:html|xhtml|xml|json)\b")  # what a list or an article page may be
 _RETRY_AT = "newscrawl_retry_at"  # request meta: the monotonic time before which a retry waits
 
 
-class StopRedirectLoops:
-    """Fails a page whose redirects come back to a URL already in its chain, or run too long."""
+class CheckRedirects:
+    """Fails a page whose redirects come back to a URL already in its chain or run too long
+    (``redirect_loop``), or lead off the spider's allowed_domains (``other``): Scrapy would drop
+    the redirected request without a word."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -57,15 +63,17 @@ class StopRedirectLoops:
             return response
         chain = [*request.meta.get("redirect_urls", []), request.url]
         target = canonicalize_url(response.urljoin(location.decode("latin-1")))
+        kind = "redirect_loop"
         if target in {canonicalize_url(url) for url in chain}:
             reason = f"redirected back to {target} after {len(chain)} redirects"
         elif len(chain) > self.max_redirects:
             reason = f"more than {self.max_redirects} redirects"
+        elif not on_site(target, getattr(self.crawler.spider, "allowed_domains", None)):
+            kind, reason = "other", f"redirected off the site, to {target}"
         else:
             return response
-        first = chain[0]
-        count_failed_page(self.crawler, first, "redirect_loop", reason)
-        raise IgnoreRequest(f"redirect loop at {first}")
+        count_failed_page(self.crawler, chain[0], kind, reason)
+        raise IgnoreRequest(f"{reason}: {chain[0]}")
 
 
 class DecompressWithinLimits(HttpCompressionMiddleware):
@@ -101,12 +109,14 @@ class RefuseNonHtmlPages:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if request.meta.get(PAGE) in (ARTICLE, LIST) and not isinstance(response, TextResponse) \
-                and 200 <= response.status < 300:
-            content_type = response.headers.get("Content-Type", b"").decode("latin-1") or "no Content-Type"
-            count_failed_page(self.crawler, request.url, "other", f"not an HTML page ({content_type})")
-            raise IgnoreRequest(f"not an HTML page: {request.url}")
-        return response
+        if request.meta.get(PAGE) not in (ARTICLE, LIST) or not 200 <= response.status < 300:
+            return response
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+        # Scrapy reads a .html URL as HTML whatever its Content-Type says, so both are asked
+        if isinstance(response, TextResponse) and (not content_type or _TEXT_TYPE.search(content_type)):
+            return response
+        count_failed_page(self.crawler, request.url, "other", f"not an HTML page ({content_type or 'no Content-Type'})")
+        raise IgnoreRequest(f"not an HTML page: {request.url}")
 
 
 def _decodes(body: bytes, encoding: str) -> bool:

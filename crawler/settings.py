@@ -88,7 +88,7 @@ SPIDER_MIDDLEWARES = {
 DOWNLOADER_MIDDLEWARES = {
     "crawler.incremental.CountNotModified": 950,  # below HttpCacheMiddleware (900): sees the 304s
     # Hostile sites (crawler/middlewares.py): a response passes them from the highest number down
-    "crawler.middlewares.StopRedirectLoops": 610,  # before RedirectMiddleware (600) follows the loop
+    "crawler.middlewares.CheckRedirects": 610,  # before RedirectMiddleware (600) follows a redirect
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.DecompressWithinLimits": 590,
     "crawler.middlewares.RefuseNonHtmlPages": 585,

@@ -44,6 +44,13 @@ def clean_url(url: str, patterns: list[str]) -> str:
     return url_query_cleaner(stripped, names, remove=True, unique=False) if names or parts.fragment else stripped
 
 
+def on_site(url: str, domains: list[str] | None) -> bool:
+    """Whether url's host is one of the domains or under one (a spider's allowed_domains; any
+    port); True when there are none."""
+    host = urlsplit(url).hostname or ""
+    return not domains or any(host == domain or host.endswith(f".{domain}") for domain in domains)
+
+
 def page_identity(url: str) -> str:
     """What is the same for every spelling of one page: the canonical URL without its scheme,
     an index page's file name or a trailing slash. ``//host/news/1.html``"""
