@@ -12,7 +12,8 @@ exception goes to no other middleware. Wired in settings.py:
   decompression, which stops at DOWNLOAD_MAXSIZE (a gzip bomb is ``too_large``);
   a body that does not decompress fails the page as ``other``.
 - RefuseNonHtmlPages (585): a list or article URL that answers with a PDF, an
-  image or other bytes fails as ``other`` instead of crashing the spider.
+  image, other bytes or nothing at all fails as ``other`` instead of going to the
+  spider.
 - ChooseCharset (584): the encoding a page is read with; see choose_encoding().
 - RetryAfter (550, in place of RetryMiddleware): a 429/503 retried after the wait
   its Retry-After asks for, up to NEWSCRAWL_RETRY_AFTER_MAX seconds.
@@ -99,7 +100,8 @@ class DecompressWithinLimits(HttpCompressionMiddleware):
 
 
 class RefuseNonHtmlPages:
-    """A list or article page must be text (HTML, XML); a PDF or an image there is a failed page."""
+    """A list or article page must be text (HTML, XML); a PDF, an image or an empty answer
+    there is a failed page."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -113,10 +115,14 @@ class RefuseNonHtmlPages:
             return response
         content_type = response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
         # Scrapy reads a .html URL as HTML whatever its Content-Type says, so both are asked
-        if isinstance(response, TextResponse) and (not content_type or _TEXT_TYPE.search(content_type)):
+        if not response.body:
+            reason = "an empty answer"
+        elif isinstance(response, TextResponse) and (not content_type or _TEXT_TYPE.search(content_type)):
             return response
-        count_failed_page(self.crawler, request.url, "other", f"not an HTML page ({content_type or 'no Content-Type'})")
-        raise IgnoreRequest(f"not an HTML page: {request.url}")
+        else:
+            reason = f"not an HTML page ({content_type or 'no Content-Type'})"
+        count_failed_page(self.crawler, request.url, "other", reason)
+        raise IgnoreRequest(f"{reason}: {request.url}")
 
 
 def _decodes(body: bytes, encoding: str) -> bool:
@@ -130,21 +136,34 @@ def _decodes(body: bytes, encoding: str) -> bool:
 def choose_encoding(content_type: str | None, body: bytes) -> str | None:
     """The encoding to read an HTML body with (a Python codec name), or None to leave it to Scrapy.
 
-    The byte-order mark wins; then the charset of the Content-Type header, then the
-    page's own <meta> declaration; but when that declared charset does not decode the
-    bytes without error, the first of: the other declaration, UTF-8, charset-normalizer's
-    guess, that does."""
+    The byte-order mark wins; then the charset of the Content-Type header, then the page's
+    own <meta> declaration, as Scrapy reads them. But a declaration must decode the bytes
+    without error: of the declared charsets and UTF-8, those that do are ranked by
+    charset-normalizer (the one whose text looks least like noise wins), and when none does,
+    charset-normalizer's guess is taken."""
     bom, _ = read_bom(body)
     if bom:
         return bom
+    if body.isascii():
+        return None
     declared = [resolve_encoding(name) for name in (http_content_type_encoding(content_type),
                                                     html_body_declared_encoding(body)) if name]
-    declared = [name for name in dict.fromkeys(declared) if name]
-    if declared and _decodes(body, declared[0]):
-        return None if len(declared) == 1 else declared[0]
-    guess = charset_normalizer.from_bytes(body[:65536]).best()
-    candidates = [*declared[1:], "utf-8", *([resolve_encoding(guess.encoding)] if guess else [])]
-    return next((name for name in candidates if name and _decodes(body, name)), None)
+    clean = [name for name in dict.fromkeys(_codec(name) for name in [*declared, "utf-8"] if name)
+             if _decodes(body, name)]
+    if len(clean) == 1:
+        chosen = clean[0]
+    else:  # none, or several: which reads best
+        best = charset_normalizer.from_bytes(body[:65536], cp_isolation=clean or None).best()
+        chosen = _codec(best.encoding) if best and _decodes(body, best.encoding) else None
+    return None if chosen is None or (declared and chosen == _codec(declared[0])) else chosen
+
+
+def _codec(name: str | None) -> str | None:
+    """The Python codec's own name for an encoding name, None when Python has no such codec."""
+    try:
+        return codecs.lookup(name).name if name else None
+    except LookupError:
+        return None
 
 
 class ChooseCharset:

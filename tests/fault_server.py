@@ -68,10 +68,24 @@ FAULTS = {
     "/news/charset-header.html": None,  # GBK bytes, header says UTF-8, meta says gbk
     "/news/charset-bom.html": None,  # UTF-8 with a BOM, header says windows-1251, meta gbk
     "/news/nested.html": None,  # the article inside 20,000 unclosed elements
-    "/news/empty.html": None,  # 200 with nothing in it: a page without a body
+    "/news/empty.html": "other",  # 200 with nothing in it
     "/news/moved.html": None,  # meta refresh to good-3
     "/news/old.html": None,  # 301 to good-4
 }
+
+
+# good articles linked again under other spellings: tracking parameters and fragments as in
+# ../shared/cases/real-world/12-tracking-param-duplicates, a session id, index.html, a canonical
+VARIANTS = ["/news/good-1.html?from=hot_list&utm_source=homepage", "/news/good-2.html#comments",
+            "/news/good-2.html?spm=a1b2.c3d4", "/news/good-1.html?utm_medium=list&UTM_Campaign=x&fbclid=XyZ",
+            "/news/good-1.html;jsessionid=A1B2C3", "/news/dir/", "/news/dir/index.html", "/news/good-5.html?print=1"]
+
+
+def again_html(base: str) -> str:
+    """A list page for a repeat crawl: every spelling of the articles stored by the first."""
+    https = base.replace("http://", "https://")
+    return list_html([*VARIANTS, "/news/old.html", "/news/moved.html", f"{https}/news/good-2.html",
+                      f"{https}/news/dir/index.htm", "/news/good-3.html", "/news/good-4.html"])
 
 
 def article_html(title: str, published: str, sentence: str, head: str = "") -> str:
@@ -96,9 +110,7 @@ def index_html(base: str) -> str:
     https = base.replace("http://", "https://")
     links = [*(f"/news/{slug}.html" for slug in GOOD if slug not in ("dir", "good-3", "good-4")), *FAULTS,
              # the same articles again, spelled otherwise
-             "/news/good-1.html?utm_source=home&utm_medium=list&spm=a1.b2", "/news/good-1.html;jsessionid=A1B2C3",
-             "/news/good-1.html?from=hot_list#comments", "/news/good-2.html?fbclid=XyZ",
-             "/news/dir/", "/news/dir/index.html", "/news/good-5.html?print=1"]
+             *VARIANTS]
     return ("<html><head><title>News - Riverside</title></head><body><ul>"
             + "".join(f'<li><a href="{link}">{link}</a></li>' for link in links)
             + f'</ul><p>Also on our secure site: <a href="{https}/news/good-2.html">a good article</a></p>'
@@ -154,6 +166,8 @@ class FaultHandler(BaseHTTPRequestHandler):
             self.send(200, "User-agent: *\nDisallow: /news/private.html\n", "text/plain")
         elif path == "/index.html":
             self.send(200, index_html(self.server.base))
+        elif path == "/again.html":
+            self.send(200, again_html(self.server.base))
         elif path == "/news/slow.html":
             time.sleep(SLOW_SECONDS)
             self.send(200, article_html("Slow", "2024-01-01", "Too late."))
