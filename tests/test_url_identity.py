@@ -13,6 +13,7 @@ from scrapy.settings import Settings
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 
 from crawler.errors import kind_of
+from crawler.extract import extract
 from crawler.middlewares import ChooseCharset, choose_encoding, retry_after_seconds
 from crawler.settings import NEWSCRAWL_TRACKING_PARAMS
 from crawler.urls import PageFingerprinter, clean_url, page_identity, spellings, tracking_patterns
@@ -124,3 +125,23 @@ def test_retry_after_in_seconds_or_as_a_date():
 ])
 def test_download_errors_have_a_kind(exception, kind):
     assert kind_of(exception) == kind
+
+
+# -- counters are no metadata -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("byline", "author", "source"), [
+    ("Date: 2024-03-01 Source: District Parks Office Views: 1234", None, "District Parks Office"),
+    ("Date: 2024-03-01 | Source: District Parks Office | Page views: 98 | Author: Li Ming", "Li Ming",
+     "District Parks Office"),
+    ("发布时间：2024-03-01 来源：县政府办 浏览次数：56", None, "县政府办"),
+    ("作者：张三 阅读次数：7 点击数：9 日期：2024-03-01", "张三", None),
+    ("日期：2024-03-01 来源：县应急管理局 访问量：1024", None, "县应急管理局"),
+])
+def test_a_page_counter_never_enters_author_or_source(byline, author, source):
+    html = (f"<html><head><title>District Plants Trees</title></head><body><h1>District Plants Trees</h1>"
+            f'<div class="info">{byline}</div><div class="article-content"><p>Volunteers planted two thousand '
+            f"street trees along eight roads in the district over the past month.</p><p>Most of the new trees "
+            f"are native maples and lindens, chosen because they tolerate dry summers.</p></div></body></html>")
+    article = extract(html, "http://a.cn/news/1.html")
+    assert (article.author, article.source) == (author, source)
