@@ -3,16 +3,20 @@ hostile-site defences that are plain functions: charset choice, Retry-After, err
 
 from __future__ import annotations
 
-from email.utils import format_datetime
+import logging
 from datetime import datetime, timezone
+from email.utils import format_datetime
 
 import pytest
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError
 from scrapy.http import HtmlResponse, Request
+from scrapy.http.request import NO_CALLBACK
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
+from twisted.python.failure import Failure
 
-from crawler.errors import kind_of
+from crawler.errors import CountFailedPages, kind_of
 from crawler.extract import extract
 from crawler.middlewares import ChooseCharset, choose_encoding, retry_after_seconds
 from crawler.settings import NEWSCRAWL_TRACKING_PARAMS
@@ -145,3 +149,23 @@ def test_a_page_counter_never_enters_author_or_source(byline, author, source):
             f"are native maples and lindens, chosen because they tolerate dry summers.</p></div></body></html>")
     article = extract(html, "http://a.cn/news/1.html")
     assert (article.author, article.source) == (author, source)
+
+
+def test_the_first_failed_pages_are_named_then_only_counted(caplog):
+    crawler = get_crawler(settings_dict={"NEWSCRAWL_ERRORS_NAMED": 2})
+    counter = CountFailedPages(crawler)
+    with caplog.at_level(logging.WARNING, logger="crawler.errors"):
+        counter.process_exception(Request("http://a.cn/1.html"), DownloadTimeoutError("took longer than 30 s"))
+        counter.process_response(Request("http://a.cn/2.html"), HtmlResponse("http://a.cn/2.html", status=404))
+        counter.spider_error(Failure(KeyError("title")), HtmlResponse("http://a.cn/3.html"))
+        counter.process_exception(Request("http://a.cn/4.html"), DNSLookupError())
+        counter.process_exception(Request("http://a.cn/5.html"), IgnoreRequest("Filtered offsite request"))
+        counter.process_response(Request("http://a.cn/robots.txt", callback=NO_CALLBACK),
+                                 HtmlResponse("http://a.cn/robots.txt", status=404))
+    assert [record.getMessage() for record in caplog.records] == [
+        "failed page (timeout): http://a.cn/1.html: DownloadTimeoutError: took longer than 30 s",
+        "failed page (http_status): http://a.cn/2.html: HTTP 404",
+        "more than 2 pages failed: the others are only counted",
+    ]
+    assert crawler.stats.get_stats() == {"newscrawl/errors/timeout": 1, "newscrawl/errors/http_status": 1,
+                                         "newscrawl/errors/other": 1, "newscrawl/errors/connection": 1}
