@@ -6,13 +6,15 @@ article of the site, else the URL it was fetched from; every other URL that led
 to the page (the first request's URL, redirect and meta-refresh sources, the
 fetched URL when the canonical one differs) becomes an alias of the item.
 RecordAliases (item pipeline, after StoreArticles) files the aliases of a stored
-article in the store, so that an incremental crawl knows them as stored.
+article in the store, so that an incremental crawl knows them as stored; also
+the source of a redirect to a page fetched already, which Scrapy drops.
 """
 
 from __future__ import annotations
 
 import re
 
+from scrapy import signals
 from scrapy.utils.httpobj import urlparse_cached
 from w3lib.url import canonicalize_url
 
@@ -62,21 +64,33 @@ class NameArticles:
 
 
 class RecordAliases:
-    """Item pipeline after StoreArticles: the aliases of a stored article go in the store."""
+    """Item pipeline after StoreArticles: the aliases of a stored article go in the store, and so
+    does the source of a redirect to a page the crawl had fetched already (the duplicate filter
+    drops such a redirect; it is filed when the crawl ends, once that page is stored)."""
 
-    def __init__(self, db_url: str):
+    def __init__(self, db_url: str, patterns: list[str]):
         self.db_url = db_url
+        self.patterns = patterns
         self.store: Store | None = None
+        self.redirected: list[tuple[str, list[str]]] = []  # (target URL, the URLs redirected to it)
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings["NEWSCRAWL_DB"])
+        pipeline = cls(crawler.settings["NEWSCRAWL_DB"], tracking_patterns(crawler.settings))
+        crawler.signals.connect(pipeline.request_dropped, signal=signals.request_dropped)
+        return pipeline
 
     def open_spider(self) -> None:
         self.store = Store(self.db_url)
 
     def close_spider(self) -> None:
+        for target, sources in self.redirected:
+            self.store.add_aliases(target, {canonicalize_url(clean_url(url, self.patterns)) for url in sources})
         self.store.close()
+
+    def request_dropped(self, request) -> None:
+        if request.meta.get("redirect_urls"):
+            self.redirected.append((canonicalize_url(request.url), request.meta["redirect_urls"]))
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         if item.aliases:

@@ -32,7 +32,8 @@ RETRY_AFTER = 1  # seconds asked for by /news/busy.html and /news/limited.html
 # The good articles: slug -> (title, date, a sentence only that article has)
 GOOD = {
     "good-1": ("Harbour Ferry Adds an Evening Crossing", "2024-03-01", "The evening crossing leaves at nine."),
-    "good-2": ("New Library Branch Opens in the Old Mill", "2024-03-02", "The mill library holds forty thousand books."),
+    "good-2": ("New Library Branch Opens in the Old Mill", "2024-03-02",
+               "The mill library holds forty thousand books."),
     "good-3": ("Bus Line 12 Extended to the Airport", "2024-03-03", "Line 12 now reaches the airport terminal."),
     "good-4": ("Schools Get Solar Panels on Their Roofs", "2024-03-04", "Eleven schools now make their own power."),
     "good-5": ("Market Square Reopens After Repaving", "2024-03-05", "The square was repaved with local granite."),
@@ -71,6 +72,7 @@ FAULTS = {
     "/news/empty.html": "other",  # 200 with nothing in it
     "/news/moved.html": None,  # meta refresh to good-3
     "/news/old.html": None,  # 301 to good-4
+    "/news/old-2.html": None,  # 301 to good-1, which the crawl has fetched already
 }
 
 
@@ -84,8 +86,9 @@ VARIANTS = ["/news/good-1.html?from=hot_list&utm_source=homepage", "/news/good-2
 def again_html(base: str) -> str:
     """A list page for a repeat crawl: every spelling of the articles stored by the first."""
     https = base.replace("http://", "https://")
-    return list_html([*VARIANTS, "/news/old.html", "/news/moved.html", f"{https}/news/good-2.html",
-                      f"{https}/news/dir/index.htm", "/news/good-3.html", "/news/good-4.html"])
+    return list_html([*VARIANTS, "/news/old.html", "/news/old-2.html", "/news/moved.html",
+                      f"{https}/news/good-2.html", f"{https}/news/dir/index.htm", "/news/good-3.html",
+                      "/news/good-4.html"])
 
 
 def article_html(title: str, published: str, sentence: str, head: str = "") -> str:
@@ -118,7 +121,8 @@ def index_html(base: str) -> str:
 
 
 def list_html(links: list[str]) -> str:
-    return "<html><body><ul>" + "".join(f'<li><a href="{link}">{link}</a></li>' for link in links) + "</ul></body></html>"
+    items = "".join(f'<li><a href="{link}">{link}</a></li>' for link in links)
+    return f"<html><body><ul>{items}</ul></body></html>"
 
 
 @cache
@@ -226,8 +230,8 @@ class FaultHandler(BaseHTTPRequestHandler):
             self.send(200, b"")
         elif path == "/news/moved.html":
             self.send(200, '<html><head><meta http-equiv="refresh" content="0; url=/news/good-3.html"></head></html>')
-        elif path == "/news/old.html":
-            self.send(301, headers={"Location": "/news/good-4.html"})
+        elif path in ("/news/old.html", "/news/old-2.html"):
+            self.send(301, headers={"Location": "/news/good-4.html" if slug == "old" else "/news/good-1.html"})
         elif path.startswith("/news/") and (slug in GOOD or path in ("/news/dir/", "/news/dir/index.html")):
             slug = "dir" if path.startswith("/news/dir/") else slug
             head = '<link rel="canonical" href="/news/good-5.html">' if slug == "good-5" else ""

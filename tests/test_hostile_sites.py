@@ -185,6 +185,7 @@ def test_index_html_trailing_slash_and_https_spellings_are_one_page(server, firs
 def test_redirect_and_meta_refresh_sources_are_recorded_as_aliases(first):
     assert first.aliases["/news/old.html"] == "/news/good-4.html"
     assert first.aliases["/news/moved.html"] == "/news/good-3.html"
+    assert first.aliases["/news/old-2.html"] == "/news/good-1.html"  # its redirect was dropped as a duplicate
 
 
 def test_a_canonical_link_on_the_site_names_the_article(first):
