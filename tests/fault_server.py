@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import socket
 import struct
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -256,7 +257,8 @@ class FaultServer(ThreadingHTTPServer):
     request_queue_size = 128  # more than the crawler's connections: none waits for a second SYN
 
     def handle_error(self, request, client_address):
-        pass  # a crawler hanging up on a page it refuses is what the tests want
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a crawler hanging up on a page it refuses is fine
+            super().handle_error(request, client_address)
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), FaultHandler)
