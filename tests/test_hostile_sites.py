@@ -238,7 +238,7 @@ def test_a_page_cap_ends_the_crawl_of_a_list_of_ten_thousand_links_in_bounded_me
     assert_bounded(result)
 
 
-@pytest.mark.parametrize("value", ["0", "-3", "many"])
+@pytest.mark.parametrize("value", ["0", "many"])
 def test_a_cap_is_a_whole_number(value):
     result = newscrawl("crawl", "generic", "--start-url", "http://127.0.0.1:9/", "--article-pattern", "x",
                        "--max-pages", value)
