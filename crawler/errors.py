@@ -27,8 +27,8 @@ from scrapy import Request, signals
 from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
                                DownloadFailedError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
 from scrapy.http import Response
-from scrapy.logformatter import LogFormatter
 from scrapy.http.request import NO_CALLBACK
+from scrapy.logformatter import LogFormatter
 from twisted.internet import error as twisted_errors
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
@@ -105,7 +105,7 @@ class CountFailedPages:
         if not is_page(request):
             return
         if isinstance(exception, IgnoreRequest) and str(exception) != _ROBOTS_REFUSAL:
-            return  # counted by whoever refused the page
+            return  # counted by whoever refused the page, if it is a failure
         count_failed_page(self.crawler, request.url, kind_of(exception),
                           f"{type(exception).__name__}: {exception}".rstrip(": "))
 

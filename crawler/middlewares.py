@@ -114,9 +114,9 @@ class RefuseNonHtmlPages:
         if request.meta.get(PAGE) not in (ARTICLE, LIST) or not 200 <= response.status < 300:
             return response
         content_type = response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
-        # Scrapy reads a .html URL as HTML whatever its Content-Type says, so both are asked
         if not response.body:
             reason = "an empty answer"
+        # Scrapy reads a .html URL as HTML whatever its Content-Type says, so both are asked
         elif isinstance(response, TextResponse) and (not content_type or _TEXT_TYPE.search(content_type)):
             return response
         else:
