@@ -33,6 +33,8 @@ _LABELS = {
     "author": r"Author|Editor|Reporter|作者|记者|编辑|责任编辑",
     "source": r"Source|From|来源|稿件来源|信息来源",
     "date": r"Pubtime|Publish(?:ed)? ?(?:time|date|on)|Release time|Date|Time|发布时间|发布日期|时间|日期",
+    # a page counter ends the field before it and is no field itself: it changes on every visit
+    "counter": r"(?:Page )?Views|Hits|Clicks|Reads|阅读次数|浏览次数|点击数|点击量|浏览量|访问量|阅读量|阅读|浏览",
 }
 _LABEL_RE = re.compile(
     r"(?<![A-Za-z])(?P<label>" + "|".join(f"(?P<{field}>{alt})" for field, alt in _LABELS.items())

@@ -23,6 +23,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from w3lib.url import canonicalize_url
 
+from crawler.urls import spellings
 from spiders.base import ARTICLE, LIST, LIST_DATE, PAGE
 from storage import Store
 
@@ -84,11 +85,13 @@ class SkipStoredArticles:
 
     def _not_needed(self, articles: list[Request]):
         urls = {id(request): canonicalize_url(request.url) for request in articles}
-        stored = set() if self.refresh else self.store.stored_urls(urls.values())
+        # an article is stored under any spelling of its URL (http/https, index.html), or as an alias
+        known = {id(request): spellings(request.url) for request in articles}
+        stored = set() if self.refresh else self.store.stored_urls(set().union(*known.values()))
         for request in articles:
             url = urls[id(request)]
             shown = request.meta.get(LIST_DATE)
-            if url in stored:
+            if known[id(request)] & stored:
                 reason = "known"
             elif self.since and shown and shown < self.since:
                 reason = "old"

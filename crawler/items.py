@@ -19,3 +19,6 @@ class ArticleItem:
     source: str | None = None
     language: str | None = None
     text: str | None = None
+    # the other URLs that led to this page: redirect sources, the fetched URL when the page
+    # names another as canonical (crawler/aliases.py)
+    aliases: list[str] = field(default_factory=list)

@@ -79,8 +79,9 @@ def use_recording(settings: Settings, folder: Path) -> None:
     settings.set("HTTPCACHE_ENABLED", False, priority="cmdline")
     settings.set("SPIDER_MIDDLEWARES", {**settings.getdict("SPIDER_MIDDLEWARES"),
                                         "crawler.incremental.SkipStoredArticles": None}, priority="cmdline")
-    # below RedirectMiddleware (600), so that 3xx responses are recorded too
-    settings.set("DOWNLOADER_MIDDLEWARES", {"crawler.recordings.RecordResponses": 650}, priority="cmdline")
+    # below RedirectMiddleware (600), so that 3xx responses are recorded too; failed pages counted by kind
+    settings.set("DOWNLOADER_MIDDLEWARES", {"crawler.recordings.RecordResponses": 650,
+                                            "crawler.errors.CountFailedPages": 540}, priority="cmdline")
     settings.set("ITEM_PIPELINES", {"crawler.pipelines.ExtractArticle": 100,
                                     "crawler.pipelines.DropEmptyArticles": 200}, priority="cmdline")
     settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), "crawler.extensions.CrawlRunRecorder": None},

@@ -40,10 +40,36 @@ TELNETCONSOLE_ENABLED = False
 RETRY_TIMES = 3
 DOWNLOAD_TIMEOUT = 30
 
+# Hostile sites (crawler/middlewares.py). A news page is a few hundred KB; a body larger than
+# DOWNLOAD_MAXSIZE, compressed or once decompressed (a gzip bomb), is refused as a failed page.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# a 429/503 with Retry-After is retried after that many seconds, at most this many
+NEWSCRAWL_RETRY_AFTER_MAX = 60
+# Traps (crawler/traps.py): a list walk ends after this many list pages in a row without an
+# article link, and a run follows at most this many list pages (0: no cap); CLOSESPIDER_PAGECOUNT
+# (pages) and DEPTH_LIMIT (links from the start page) are Scrapy's caps, unset by default
+NEWSCRAWL_EMPTY_LIST_PAGES = 3
+NEWSCRAWL_MAX_LIST_PAGES = 2000
+# One article, one URL (crawler/urls.py): query parameters (glob patterns, any case) and
+# ;path parameters removed before a URL is asked for; extend with NEWSCRAWL_TRACKING_PARAMS_EXTRA
+NEWSCRAWL_TRACKING_PARAMS = [
+    "utm_*", "spm", "from", "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_hsenc", "_hsmi",
+    "jsessionid", "phpsessid", "aspsessionid*", "sid", "sessionid", "session_id",
+]
+NEWSCRAWL_TRACKING_PARAMS_EXTRA = []
+REQUEST_FINGERPRINTER_CLASS = "crawler.urls.PageFingerprinter"
+# Failed pages (crawler/errors.py): counted by kind as newscrawl/errors/<kind>; the first
+# NEWSCRAWL_ERRORS_NAMED are named at WARNING, instead of Scrapy's error line (and traceback) each
+NEWSCRAWL_ERRORS_NAMED = 10
+LOG_FORMATTER = "crawler.errors.QuietDownloadErrors"
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
+
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractArticle": 100,
     "crawler.pipelines.DropEmptyArticles": 200,
     "crawler.pipelines.StoreArticles": 300,
+    "crawler.aliases.RecordAliases": 310,
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
@@ -60,11 +86,24 @@ NEWSCRAWL_SHUTDOWN_GRACE = 5.0
 # (ETag, Last-Modified) of their copy in the HTTP cache, so an unchanged page is a 304.
 SPIDER_MIDDLEWARES = {
     "crawler.incremental.SkipStoredArticles": 550,
+    # a callback's output passes them from the highest number down: SkipStoredArticles sees clean URLs
+    "crawler.urls.CleanRequestUrls": 600,
+    "crawler.aliases.NameArticles": 590,
+    "crawler.traps.StopListTraps": 580,
     "crawler.outcomes.WarnArticlelessStartPages": 560,  # sees the spider's links before any is skipped
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.incremental.CountNotModified": 950,  # below HttpCacheMiddleware (900): sees the 304s
     "crawler.archive.WriteWarc": 960,  # when NEWSCRAWL_WARC names a file: what the network answered
+    # Hostile sites (crawler/middlewares.py): a response passes them from the highest number down
+    "crawler.middlewares.CheckRedirects": 610,  # before RedirectMiddleware (600) follows a redirect
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.DecompressWithinLimits": 590,
+    "crawler.middlewares.RefuseNonHtmlPages": 585,
+    "crawler.middlewares.ChooseCharset": 584,  # after decompression, before MetaRefreshMiddleware (580) reads
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfter": 550,
+    "crawler.errors.CountFailedPages": 540,  # below RetryAfter: sees a page's failure once, when retries end
 }
 # a WARC file every response fetched is appended to (`crawl --warc FILE`); none when empty
 NEWSCRAWL_WARC = ""

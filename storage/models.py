@@ -88,3 +88,13 @@ class NearDuplicateBand(Base):
     bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
                                             primary_key=True, index=True)
+
+
+class UrlAlias(Base):
+    """Another URL that led to a stored article (a redirect source, a meta-refresh page, the
+    fetched URL of a page naming another as canonical): known as stored by incremental crawls (0005)."""
+
+    __tablename__ = "url_aliases"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)  # canonical form
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)

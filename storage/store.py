@@ -27,7 +27,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from storage import migrations
-from storage.models import Article, ArticleFetch, CrawlRun
+from storage.models import Article, ArticleFetch, CrawlRun, UrlAlias
 from storage.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex
 from storage.processes import this_process, is_gone
 
@@ -256,6 +256,7 @@ RECENT_RUNS = 5  # how many of a site's last crawl runs its summary adds up
 # for dead, wherever it ran; crawls beat far more often (crawler/extensions.py).
 DEAD_AFTER = timedelta(minutes=10)
 GONE = "the crawl process ended without recording its end (killed, or it crashed)"
+_URLS_PER_QUERY = 500  # URLs per IN (...): SQLite allows a few thousand parameters a statement
 
 
 class Store:
@@ -395,9 +396,27 @@ class Store:
         return StoreTotals(articles, clusters)
 
     def stored_urls(self, urls: Iterable[str]) -> set[str]:
-        """Those of the (canonical) URLs that are stored."""
+        """Those of the (canonical) URLs that are stored: an article's URL, or an alias of one."""
+        urls, stored = sorted(set(urls)), set()
         with self._session() as session:
-            return set(session.scalars(select(Article.url).where(Article.url.in_(set(urls)))))
+            for start in range(0, len(urls), _URLS_PER_QUERY):
+                batch = urls[start:start + _URLS_PER_QUERY]
+                stored.update(session.scalars(select(Article.url).where(Article.url.in_(batch))))
+                stored.update(session.scalars(select(UrlAlias.url).where(UrlAlias.url.in_(batch))))
+        return stored
+
+    def add_aliases(self, url: str, aliases: Iterable[str]) -> int:
+        """File other (canonical) URLs that led to the article stored at url; an alias already
+        filed under another article moves to this one. Returns how many were filed (0 when no
+        article is stored at url)."""
+        with self._session.begin() as session:
+            article_id = session.scalar(select(Article.id).where(Article.url == url))
+            if article_id is None:
+                return 0
+            aliases = set(aliases) - {url}
+            for alias in aliases:
+                session.merge(UrlAlias(url=alias, article_id=article_id))
+            return len(aliases)
 
     def raw_html(self, url: str) -> str | None:
         with self._session() as session:

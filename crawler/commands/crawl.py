@@ -1,6 +1,8 @@
 """newscrawl crawl [SITE ...] [--replay [DIR|WARC]] [--warc FILE] [--refresh] [--full] [--since DATE]
+                [--max-pages N] [--max-list-pages N] [--max-depth N]
                 [--sites-file PATH] [generic --start-url URL --article-pattern REGEX ... | --feed URL | --sitemap URL]"""
 
+import argparse
 from pathlib import Path
 
 from crawler import runner
@@ -30,6 +32,13 @@ def add_arguments(parser) -> None:
                         help="walk every list page, not only up to the first with nothing new")
     parser.add_argument("--since", metavar="DATE",
                         help="skip articles the site's list dates before DATE (YYYY-MM-DD)")
+    caps = parser.add_argument_group("caps per run, so that a trap (an endless calendar or pager) ends")
+    caps.add_argument("--max-pages", type=_count, metavar="N",
+                      help="stop the crawl after N pages (Scrapy's CLOSESPIDER_PAGECOUNT; default: no cap)")
+    caps.add_argument("--max-list-pages", type=_count, metavar="N",
+                      help="follow at most N list pages (NEWSCRAWL_MAX_LIST_PAGES, default 2000)")
+    caps.add_argument("--max-depth", type=_count, metavar="N",
+                      help="follow links at most N steps from the start page (Scrapy's DEPTH_LIMIT; default: no cap)")
     add_db_option(parser)
     add_settings_option(parser)
     add_sites_file_option(parser)
@@ -37,8 +46,18 @@ def add_arguments(parser) -> None:
     add_generic_site_options(parser)
 
 
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
 def run(args) -> int:
     settings = runner.project_settings(args.db, setting_overrides(args.set))
+    for setting, cap in (("CLOSESPIDER_PAGECOUNT", args.max_pages), ("NEWSCRAWL_MAX_LIST_PAGES", args.max_list_pages),
+                         ("DEPTH_LIMIT", args.max_depth)):
+        if cap is not None:
+            settings.set(setting, cap, priority="cmdline")
     use_sites_file(settings, args.sites_file)
     sites = sites_to_crawl(args, settings)
     runner.use_incremental(settings, refresh=args.refresh, full=args.full,

@@ -1,0 +1,218 @@
+"""Downloader middlewares that keep a misbehaving site from hurting a crawl.
+
+Each refuses or repairs one kind of bad answer; a refused page is counted as
+failed (crawler/errors.py) for its URL before IgnoreRequest ends it, since that
+exception goes to no other middleware. Wired in settings.py:
+
+- CheckRedirects (610, above RedirectMiddleware): a redirect back to a URL of
+  its own chain, or one more than REDIRECT_MAX_TIMES, fails the page as
+  ``redirect_loop``, one off the site as ``other`` (Scrapy's dupe filter and
+  offsite filter would otherwise drop it without a word).
+- DecompressWithinLimits (590, in place of HttpCompressionMiddleware): Scrapy's
+  decompression, which stops at DOWNLOAD_MAXSIZE (a gzip bomb is ``too_large``);
+  a body that does not decompress fails the page as ``other``.
+- RefuseNonHtmlPages (585): a list or article URL that answers with a PDF, an
+  image, other bytes or nothing at all fails as ``other`` instead of going to the
+  spider.
+- ChooseCharset (584): the encoding a page is read with; see choose_encoding().
+- RetryAfter (550, in place of RetryMiddleware): a 429/503 retried after the wait
+  its Retry-After asks for, up to NEWSCRAWL_RETRY_AFTER_MAX seconds.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import time
+from email.utils import parsedate_to_datetime
+
+import charset_normalizer
+from scrapy import Request
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
+from w3lib.url import canonicalize_url
+
+from crawler.errors import count_failed_page, is_page
+from crawler.urls import on_site
+from spiders.base import ARTICLE, LIST, PAGE
+
+_TEXT_TYPE = re.compile(r"^text/|[/+](?:html|xhtml|xml|json)\b")  # what a list or an article page may be
+_RETRY_AT = "newscrawl_retry_at"  # request meta: the monotonic time before which a retry waits
+
+
+class CheckRedirects:
+    """Fails a page whose redirects come back to a URL already in its chain or run too long
+    (``redirect_loop``), or lead off the spider's allowed_domains (``other``): Scrapy would drop
+    the redirected request without a word."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES")
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location")
+        if not (300 <= response.status < 400 and location and is_page(request)):
+            return response
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        target = canonicalize_url(response.urljoin(location.decode("latin-1")))
+        kind = "redirect_loop"
+        if target in {canonicalize_url(url) for url in chain}:
+            reason = f"redirected back to {target} after {len(chain)} redirects"
+        elif len(chain) > self.max_redirects:
+            reason = f"more than {self.max_redirects} redirects"
+        elif not on_site(target, getattr(self.crawler.spider, "allowed_domains", None)):
+            kind, reason = "other", f"redirected off the site, to {target}"
+        else:
+            return response
+        count_failed_page(self.crawler, chain[0], kind, reason)
+        raise IgnoreRequest(f"{reason}: {chain[0]}")
+
+
+class DecompressWithinLimits(HttpCompressionMiddleware):
+    """Scrapy's HttpCompressionMiddleware (it stops decompressing at DOWNLOAD_MAXSIZE), with the
+    pages it refuses counted as failed."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        middleware = super().from_crawler(crawler)
+        middleware.crawler = crawler
+        return middleware
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as refusal:  # larger than DOWNLOAD_MAXSIZE once decompressed
+            count_failed_page(self.crawler, request.url, "too_large", str(refusal))
+            raise
+        except (OSError, EOFError, ValueError) as exc:  # gzip, zlib, brotli and zstd errors
+            count_failed_page(self.crawler, request.url, "other",
+                              f"the body does not decompress ({type(exc).__name__}: {exc})")
+            raise IgnoreRequest(f"undecodable body at {request.url}") from None
+
+
+class RefuseNonHtmlPages:
+    """A list or article page must be text (HTML, XML); a PDF, an image or an empty answer
+    there is a failed page."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get(PAGE) not in (ARTICLE, LIST) or not 200 <= response.status < 300:
+            return response
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+        if not response.body:
+            reason = "an empty answer"
+        # Scrapy reads a .html URL as HTML whatever its Content-Type says, so both are asked
+        elif isinstance(response, TextResponse) and (not content_type or _TEXT_TYPE.search(content_type)):
+            return response
+        else:
+            reason = f"not an HTML page ({content_type or 'no Content-Type'})"
+        count_failed_page(self.crawler, request.url, "other", reason)
+        raise IgnoreRequest(f"{reason}: {request.url}")
+
+
+def _decodes(body: bytes, encoding: str) -> bool:
+    try:
+        codecs.decode(body, encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def choose_encoding(content_type: str | None, body: bytes) -> str | None:
+    """The encoding to read an HTML body with (a Python codec name), or None to leave it to Scrapy.
+
+    The byte-order mark wins; then the charset of the Content-Type header, then the page's
+    own <meta> declaration, as Scrapy reads them. But a declaration must decode the bytes
+    without error: of the declared charsets and UTF-8, those that do are ranked by
+    charset-normalizer (the one whose text looks least like noise wins), and when none does,
+    charset-normalizer's guess is taken."""
+    bom, _ = read_bom(body)
+    if bom:
+        return bom
+    if body.isascii():
+        return None
+    declared = [resolve_encoding(name) for name in (http_content_type_encoding(content_type),
+                                                    html_body_declared_encoding(body)) if name]
+    clean = [name for name in dict.fromkeys(_codec(name) for name in [*declared, "utf-8"] if name)
+             if _decodes(body, name)]
+    if len(clean) == 1:
+        chosen = clean[0]
+    else:  # none, or several: which reads best
+        best = charset_normalizer.from_bytes(body[:65536], cp_isolation=clean or None).best()
+        chosen = _codec(best.encoding) if best and _decodes(body, best.encoding) else None
+    return None if chosen is None or (declared and chosen == _codec(declared[0])) else chosen
+
+
+def _codec(name: str | None) -> str | None:
+    """The Python codec's own name for an encoding name, None when Python has no such codec."""
+    try:
+        return codecs.lookup(name).name if name else None
+    except LookupError:
+        return None
+
+
+class ChooseCharset:
+    """Reads each HTML page with choose_encoding()'s choice, not garbled by a wrong declaration."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not isinstance(response, TextResponse) or not response.body:
+            return response
+        encoding = choose_encoding(response.headers.get("Content-Type", b"").decode("latin-1"), response.body)
+        return response.replace(encoding=encoding) if encoding else response
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a Retry-After header value asks to wait: delay-seconds or an HTTP date; None when
+    absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class RetryAfter(RetryMiddleware):
+    """Scrapy's RetryMiddleware; a retried answer with Retry-After (429, 503) is asked again only
+    after that wait, capped at NEWSCRAWL_RETRY_AFTER_MAX seconds."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("NEWSCRAWL_RETRY_AFTER_MAX")
+
+    async def process_request(self, request: Request, spider=None) -> None:
+        wait = request.meta.get(_RETRY_AT, 0) - time.monotonic()
+        if wait > 0:
+            from twisted.internet import reactor  # the one Scrapy installed; importing it earlier would install one
+
+            await maybe_deferred_to_future(deferLater(reactor, wait))
+
+    def process_response(self, request: Request, response: Response, spider=None):
+        result = super().process_response(request, response)
+        wait = retry_after_seconds(response.headers.get("Retry-After", b"").decode("latin-1"))
+        if isinstance(result, Request) and wait:
+            result.meta[_RETRY_AT] = time.monotonic() + min(wait, self.max_wait)
+        return result
