@@ -15,7 +15,12 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractArticle:
-    """Fills the item's article fields from its HTML with the spider's site rules."""
+    """Fills the item's article fields from its HTML with the spider's site rules.
+
+    A page extraction fails on (a site module's broken selector, a parser fault) is
+    counted in ``newscrawl/errors/extraction``, logged with its URL at WARNING and
+    dropped, and the crawl goes on: the page is not stored, so the next crawl fetches
+    and extracts it again."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -26,7 +31,12 @@ class ExtractArticle:
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         rules = getattr(self.crawler.spider, "extraction_rules", SiteRules())
-        article = extract(item.html, item.url, rules)
+        try:
+            article = extract(item.html, item.url, rules)
+        except Exception as error:  # noqa: BLE001 - one page must not end the crawl
+            self.crawler.stats.inc_value("newscrawl/errors/extraction")
+            logger.warning("extraction failed at %s: %s: %s", item.url, type(error).__name__, error)
+            raise DropItem(f"extraction failed at {item.url}", log_level="DEBUG") from error
         item.title, item.published, item.author = article.title, article.published, article.author
         item.source, item.language, item.text = article.source, article.language, article.text
         return item
