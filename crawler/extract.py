@@ -473,7 +473,7 @@ def _first_body(tree, selectors: tuple[str, ...]):
 
 
 # The text a table cell must hold besides the headline to be the article rather than the headline's box.
-_LAYOUT_CELL_TEXT = 200
+_LAYOUT_CELL_TEXT = 100
 
 
 def _layout_cell(headline):
