@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -62,6 +62,8 @@ _ENGLISH_DATE = re.compile(
     re.IGNORECASE,
 )
 
+# One item of a pager under a split article: "Pages: 1 2 3 Next page", "上一页 1 2 3 下一页".
+_PAGER_ITEM = r"(?:\d{1,3}|上一页|下一页|首页|尾页|末页|prev(?:ious)?(?: page)?|next(?: page)?|[<>«»‹›])"
 # Lines that are page furniture wherever they appear, whatever the site.
 _BOILERPLATE_LINES = re.compile(
     r"^(?:"
@@ -69,6 +71,8 @@ _BOILERPLATE_LINES = re.compile(
     r"|(?:font(?: size)?\s*[:：]?\s*)?big\s*middle\s*small|字号\s*[:：]?\s*[大中小\s]*"  # font-size switches
     r"|(?:【?\s*(?:打印|关闭|print|close)\s*】?\s*\|?\s*)+"  # print / close buttons
     r"|related (?:links|news|articles)|相关链接|相关新闻"
+    r"|(?:(?:pages?|页码|分页)\s*[:：]?\s*)?" + _PAGER_ITEM + r"(?:\s+" + _PAGER_ITEM + r")+"  # "Pages: 1 2 Next page"
+    r"|共\s*\d+\s*页.*|第\s*\d+\s*页.*"
     r"|(?:说明\s*[:：]\s*)?[a-z]:\\\S.*"                    # a local Windows image path as alt text
     r")$",
     re.IGNORECASE,
@@ -162,6 +166,14 @@ def extract(html: str | bytes, url: str, rules: SiteRules = SiteRules()) -> Arti
         language=_language(tree, text),
         text=text,
     )
+
+
+def extract_pages(pages: list[str | bytes], url: str, rules: SiteRules = SiteRules()) -> Article:
+    """One article split over pages (pages[0] is its first page, at url): the first page's
+    title and metadata, the text of every page in order. Never raises."""
+    first = extract(pages[0], url, rules)
+    texts = [first.text] + [extract(page, url, rules).text for page in pages[1:]]
+    return replace(first, text="\n".join(text for text in texts if text))
 
 
 # -- parsing ---------------------------------------------------------------

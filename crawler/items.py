@@ -19,3 +19,5 @@ class ArticleItem:
     source: str | None = None
     language: str | None = None
     text: str | None = None
+    # the HTML of an article's further pages, in order, when it is split over pages (html is page 1)
+    more_pages: list[str] = field(default_factory=list, repr=False)

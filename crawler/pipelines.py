@@ -7,7 +7,7 @@ import logging
 from scrapy.exceptions import DropItem
 from w3lib.url import canonicalize_url
 
-from crawler.extract import SiteRules, extract
+from crawler.extract import SiteRules, extract_pages
 from crawler.items import ArticleItem
 from storage import ArticleRecord, SaveOutcome, Store
 
@@ -32,7 +32,7 @@ class ExtractArticle:
     def process_item(self, item: ArticleItem) -> ArticleItem:
         rules = getattr(self.crawler.spider, "extraction_rules", SiteRules())
         try:
-            article = extract(item.html, item.url, rules)
+            article = extract_pages([item.html, *item.more_pages], item.url, rules)
         except Exception as error:  # noqa: BLE001 - one page must not end the crawl
             self.crawler.stats.inc_value("newscrawl/errors/extraction")
             logger.warning("extraction failed at %s: %s: %s", item.url, type(error).__name__, error)

@@ -31,10 +31,15 @@ from scrapy.linkextractors import LinkExtractor
 from w3lib.url import canonicalize_url
 
 from crawler.extract import SiteRules
+from crawler.multipage import MAX_ARTICLE_PAGES, next_page_url
 from crawler.items import ArticleItem
 
 PAGE, LIST, ARTICLE = "newscrawl_page", "list", "article"
+# a further page of an article split over pages (crawler/multipage.py): not an article of its own
+ARTICLE_CONTINUED = "article_continued"
 LIST_DATE = "newscrawl_list_date"
+# an article's first URL and the HTML of its pages so far, while its further pages are fetched
+_FIRST_PAGE, _PAGES_SO_FAR = "newscrawl_first_page", "newscrawl_pages_so_far"
 # list dates come as 2022-08-11, [2023-11-22], 2022.08.02, or a calendar tile: "30" over "2021-06"
 _LIST_DATE_SETTINGS = {"STRICT_PARSING": True, "DATE_ORDER": "YMD", "PREFER_DATES_FROM": "past"}
 
@@ -85,4 +90,21 @@ class NewsSpider(Spider):
         return dates
 
     def parse_article(self, response):
-        yield ArticleItem(url=response.url, site=self.name, html=response.text)
+        """An article page: one item, once the further pages of a split article are fetched, in order."""
+        first = response.meta.get(_FIRST_PAGE, response.url)
+        pages = [*response.meta.get(_PAGES_SO_FAR, ()), response.text]
+        following = next_page_url(response, first) if len(pages) < MAX_ARTICLE_PAGES else None
+        if following is None:
+            yield self._article_item(first, pages)
+        else:  # dont_filter: a pager linking page 2 twice must not lose the article; MAX_ARTICLE_PAGES bounds it
+            yield response.follow(following, callback=self.parse_article, errback=self._article_page_failed,
+                                  dont_filter=True, meta={PAGE: ARTICLE_CONTINUED, _FIRST_PAGE: first,
+                                                          _PAGES_SO_FAR: pages})
+
+    def _article_page_failed(self, failure):
+        """A further page could not be fetched: the article is stored with the pages it has."""
+        meta = failure.request.meta
+        yield self._article_item(meta[_FIRST_PAGE], meta[_PAGES_SO_FAR])
+
+    def _article_item(self, url: str, pages: list[str]) -> ArticleItem:
+        return ArticleItem(url=url, site=self.name, html=pages[0], more_pages=pages[1:])
