@@ -15,6 +15,7 @@ pages that have none of these.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import re
@@ -89,12 +90,15 @@ _CMS_BODIES = (".TRS_Editor", ".TRS_UEDITOR", ".trs_editor_view", "#UCAP-CONTENT
 # as #zoom (the box the font-size buttons resize) often holds related links too.
 # ".content" and "#content" are left out: they are as often the whole page.
 _COMMON_BODIES = ("#zoom", ".bt_content", ".article-content", "#article-content", ".article_content")
+_BODY_NAMES = frozenset(_CMS_BODIES + _COMMON_BODIES)
 # Marks templates put around the body field: <!--ContentStart-->, <!--TRS content
 # start-->, Hanweb's <!--ZJEG_RSS.content.begin--><meta name="ContentStart">.
 _CONTENT_MARKS = {
     "start": re.compile(r"content[\s._-]*(?:start|begin)|正文开始", re.IGNORECASE),
     "end": re.compile(r"content[\s._-]*end|正文结束", re.IGNORECASE),
 }
+# A bare date is a date line only alone or nearly ("2022-08-11 10:32"), not in a sentence (a photo caption).
+_BARE_DATE_MAX = 40
 # A date line is short: a longer block (a menu, a list, the body) ends the search for it.
 _DATE_LINE_MAX = 200
 # What separates the headline from column and site names in <title>:
@@ -128,8 +132,8 @@ class Article:
 
 
 def extract(html: str | bytes, url: str, rules: SiteRules = SiteRules()) -> Article:
-    """The article of one page. html is what the server sent, as bytes (decoded as a browser
-    would: BOM, then <meta charset>, then UTF-8) or as text; url is the page's address (its
+    """The article of one page. html is what the server sent, as text or as bytes (UTF-8 when
+    they are valid UTF-8, else as a browser reads them: BOM, <meta charset>, cp1252); url is the page's address (its
     date, if any, is the third evidence for the publication date). Never raises: a page with
     nothing to read gives an Article whose title and text are ""."""
     tree = _parse(html)
@@ -185,7 +189,10 @@ _NOT_XML_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def _parse(html: str | bytes):
     """The page's lxml tree, parsed once for every step; None when it holds no element at all."""
     if isinstance(html, bytes):
-        _encoding, html = html_to_unicode(None, html)
+        try:  # bytes that are valid UTF-8 are UTF-8, whatever a copied <meta charset=gb2312> says
+            html = html.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            _encoding, html = html_to_unicode(None, html)
     # lxml refuses a str that declares its encoding and text with control characters (trafilatura
     # copies text into new nodes); lone surrogates cannot be encoded at all
     html = _XML_DECLARATION.sub("", html, count=1).encode("utf-8", "replace").decode("utf-8")
@@ -200,7 +207,12 @@ def _parse(html: str | bytes):
 
 
 def _select(tree, css: str) -> list:
-    return tree.xpath(GenericTranslator().css_to_xpath(css))
+    return _compiled(css)(tree)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(css: str) -> etree.XPath:
+    return etree.XPath(GenericTranslator().css_to_xpath(css))
 
 
 _LINE_BREAKING = {"br", "p", "div", "li", "tr", "td", "th", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6"}
@@ -279,7 +291,7 @@ def _labelled_fields(text: str) -> dict[str, str]:
             if value and field not in fields:
                 fields[field] = value
         unlabelled = line[:matches[0].start()] if matches else line
-        if "date" not in fields and _parse_date(unlabelled):
+        if "date" not in fields and len(unlabelled.strip()) <= _BARE_DATE_MAX and _parse_date(unlabelled):
             fields["date"] = unlabelled.strip()  # a bare date in the byline, as ROCAR prints it
     return fields
 
@@ -319,7 +331,7 @@ def _published(tree, lines: list[dict[str, str]], rules: SiteRules, url: str) ->
     if known:
         return known
     # url="": htmldate would otherwise put the URL's date (or the canonical link's) first
-    guessed = find_date(tree, url="", original_date=True, extensive_search=False)
+    guessed = find_date(tree, url="", original_date=True, extensive_search=True)
     return date.fromisoformat(guessed) if guessed else None
 
 
@@ -331,7 +343,12 @@ _PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:pu
 
 
 def _declared_date(tree) -> date | None:
-    """The publication date the page declares: <meta> tags, JSON-LD datePublished, <time pubdate>."""
+    """The publication date the page declares: JSON-LD datePublished (the schema.org record
+    of the article, which real pages keep truer than their Open Graph tags), <meta> tags,
+    <time pubdate>."""
+    found = _parse_date(_json_ld_published([script.text or "" for script in _JSON_LD(tree)]))
+    if found:
+        return found
     declared = {}
     for meta in tree.xpath("//meta[@content]"):
         for key in (meta.get("property"), meta.get("name"), meta.get("itemprop")):
@@ -341,10 +358,6 @@ def _declared_date(tree) -> date | None:
         found = _parse_date(declared.get(name) or "")
         if found:
             return found
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
-        found = _parse_date(_json_ld_published(script.text or ""))
-        if found:
-            return found
     for element in tree.xpath('//time[@pubdate] | //*[@itemprop="datePublished"]'):
         found = _parse_date(element.get("datetime") or element.get("content") or element.text_content())
         if found:
@@ -352,22 +365,29 @@ def _declared_date(tree) -> date | None:
     return None
 
 
-def _json_ld_published(code: str) -> str:
-    """The first datePublished anywhere in a JSON-LD block ("" when none or not JSON)."""
-    try:
-        data = json.loads(code)
-    except ValueError:
-        return ""
-    pending = [data]
+_JSON_LD = etree.XPath('//script[@type="application/ld+json"]')
+_CDATA = re.compile(r"^\s*<!\[CDATA\[|\]\]>\s*$")
+
+
+def _json_ld_published(blocks: list[str]) -> str:
+    """The datePublished of the page's JSON-LD blocks: an article's, else the first anywhere ("" when none)."""
+    pending, found = [], []
+    for code in blocks:
+        try:
+            pending.append(json.loads(_CDATA.sub("", code)))
+        except ValueError:
+            continue
     while pending:
         node = pending.pop(0)
         if isinstance(node, dict):
             if isinstance(node.get("datePublished"), str):
-                return node["datePublished"]
+                kind = node.get("@type")
+                found.append((not any("Article" in str(k) or "Posting" in str(k)
+                                      for k in (kind if isinstance(kind, list) else [kind])), node["datePublished"]))
             pending.extend(node.values())
         elif isinstance(node, list):
             pending.extend(node)
-    return ""
+    return min(found, key=lambda pair: pair[0])[1] if found else ""
 
 
 # /2023/05/18/, /2023-05-18/, /202305/t20230518_1.html, /2021/0416/
@@ -410,21 +430,59 @@ def _shown_headline(tree) -> tuple:
     to <title>. Spaces of any kind (&nbsp;, full-width, <br>) and punctuation do not count in
     the comparison; (None, "") when no element shows it."""
     title = _page_title(tree)
+    starts = {}  # key -> the start of <title> it stands for, the longest start first
     for end in [len(title), *(match.start() for match in reversed(list(_TITLE_SEPARATORS.finditer(title))))]:
-        key = _without_noise(title[:end])
-        shown = tree.xpath("//body//*[translate(., $noise, '')=$key]", noise=_HEADLINE_NOISE, key=key) if key else []
-        if shown:
-            return shown[0], title[:end]
+        starts.setdefault(_without_noise(title[:end]), title[:end])
+    starts.pop("", None)
+    body = tree.find("body")
+    if not starts or body is None:
+        return None, ""
+    # Only elements holding a piece of <title> as their own text, and their nearest
+    # ancestors, can show it: one look at each text instead of every element's whole text.
+    longest = next(iter(starts))
+    pieces = set()
+    for text in _BODY_TEXTS(body):
+        if len(text) > 4 * len(title) + 100:  # a paragraph, not a piece of the headline
+            continue
+        key = _without_noise(text)
+        holder = text.getparent()
+        if key and key in longest and holder is not None:
+            pieces.add(holder.getparent() if text.is_tail else holder)
+    shown_by = {}  # key -> the elements whose whole text is that key
+    for piece in pieces:
+        for element in [piece, *piece.iterancestors()][:_HEADLINE_DEPTH]:
+            if element is None or element is body or not isinstance(element.tag, str) or element.tag in _NOT_SHOWN:
+                break
+            text = element.text_content()
+            if len(text) > 4 * len(title) + 100:  # far longer than <title>, even with spaces and punctuation
+                break
+            key = _without_noise(text)
+            if key in starts:
+                shown_by.setdefault(key, set()).add(element)
+            elif len(key) > len(longest):
+                break
+    for key, start in starts.items():
+        if key in shown_by:
+            return min(shown_by[key], key=_DOCUMENT_POSITION), start
     return None, ""
 
 
+# Elements that never show the headline, and how far above a piece of it the headline element may be
+# (<h1><a><span><b>Head</b>line</span></a></h1>).
+_NOT_SHOWN = {"script", "style", "noscript", "template", "title", "option", "textarea"}
+_HEADLINE_DEPTH = 5
+_BODY_TEXTS = etree.XPath(".//text()[normalize-space()]")
+_DOCUMENT_POSITION = etree.XPath("count(preceding::*) + count(ancestor::*)")
 # What may differ between <title> and the headline the page shows.
 _HEADLINE_NOISE = (" \t\r\n\u00a0\u2002\u2003\u2009\u200b\u3000" + string.punctuation
                    + "，。、：；！？“”‘’（）《》〈〉【】「」『』·—–…")
 
 
+_NOISE_TABLE = str.maketrans("", "", _HEADLINE_NOISE)
+
+
 def _without_noise(text: str) -> str:
-    return text.translate(str.maketrans("", "", _HEADLINE_NOISE))
+    return text.translate(_NOISE_TABLE)
 
 
 def _without_names(title: str, declared: dict[str, str]) -> str:
@@ -456,11 +514,12 @@ def _body_container(tree, rules: SiteRules, headline):
     if rules.body:
         containers = _select(tree, rules.body)
         return containers[0] if containers else None
-    container = _first_body(tree, _CMS_BODIES)
+    boxes = _named_boxes(tree)
+    container = _first_body(boxes, _CMS_BODIES)
     if container is None:
         container = _marked_body(tree)
     if container is None:
-        container = _first_body(tree, _COMMON_BODIES)
+        container = _first_body(boxes, _COMMON_BODIES)
     if container is None:
         container = _layout_cell(headline)
     return container
@@ -470,12 +529,22 @@ def _body_container(tree, rules: SiteRules, headline):
 _NOT_CONTAINERS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "li", "button", "label", "option", "title", "img"}
 
 
-def _first_body(tree, selectors: tuple[str, ...]):
+def _named_boxes(tree) -> dict[str, list]:
+    """The page's elements that _CMS_BODIES and _COMMON_BODIES name, by name ("#id", ".class")."""
+    boxes: dict[str, list] = {}
+    for element in _NAMED_ELEMENTS(tree):
+        names = ["#" + element.get("id", ""), *("." + name for name in element.get("class", "").split())]
+        for name in names if element.tag not in _NOT_CONTAINERS else ():
+            if name in _BODY_NAMES:
+                boxes.setdefault(name, []).append(element)
+    return boxes
+
+
+def _first_body(boxes: dict[str, list], selectors: tuple[str, ...]):
     """The element that the first matching selector names, if it really holds the article:
     a box, not a heading, and not one of many alike boxes (related-article cards)."""
-    for css in selectors:
-        found = [(len(element.text_content().strip()), element) for element in _select(tree, css)
-                 if element.tag not in _NOT_CONTAINERS]
+    for selector in selectors:
+        found = [(len(element.text_content().strip()), element) for element in boxes.get(selector, ())]
         total = sum(length for length, _element in found)
         if total:
             length, element = max(found, key=lambda pair: pair[0])
@@ -501,6 +570,7 @@ def _layout_cell(headline):
 # Consent, subscription and app banners and other overlays, by their id or class.
 _OVERLAY = re.compile(r"cookie|consent|gdpr|onetrust|didomi|subscri|newsletter|app-?banner|modal|popup|overlay",
                       re.IGNORECASE)
+_NAMED_ELEMENTS = etree.XPath("//body//*[@id or @class or @role or @aria-modal]")
 # An overlay is short: a longer box with such a class ("article-body paywall") is the article itself.
 _OVERLAY_MAX_TEXT = 1500
 
@@ -508,12 +578,11 @@ _OVERLAY_MAX_TEXT = 1500
 def _drop_overlays(tree, headline) -> None:
     """Removes overlays from the tree, so that neither the body nor the date line come from them."""
     keep = {headline, *headline.iterancestors()} if headline is not None else set()
-    for element in tree.xpath("//body//*[@id or @class or @role or @aria-modal]"):
-        if element in keep or element.tag in ("main", "article"):
-            continue
+    for element in _NAMED_ELEMENTS(tree):
         named = _OVERLAY.search(f"{element.get('id', '')} {element.get('class', '')}")
         dialog = element.get("role") in ("dialog", "alertdialog") or element.get("aria-modal") == "true"
-        if (named or dialog) and len(element.text_content()) <= _OVERLAY_MAX_TEXT:
+        if (named or dialog) and element not in keep and element.tag not in ("main", "article") \
+                and len(element.text_content()) <= _OVERLAY_MAX_TEXT:
             element.drop_tree()
 
 
