@@ -635,6 +635,7 @@ def _body_lines(container, tree, url: str, rules: SiteRules) -> list[str]:
         page,  # trafilatura works on a copy: the tree is parsed once
         url=url,
         favor_recall=container is not None,  # inside a known container, keep short lines
+        fast=container is not None,  # and take it: readability's and jusText's second opinions pick parts of it
         include_comments=False,
         include_tables=True,
         include_images=False,
