@@ -132,10 +132,10 @@ class Article:
 
 
 def extract(html: str | bytes, url: str, rules: SiteRules = SiteRules()) -> Article:
-    """The article of one page. html is what the server sent, as text or as bytes (UTF-8 when
-    they are valid UTF-8, else as a browser reads them: BOM, <meta charset>, cp1252); url is the page's address (its
-    date, if any, is the third evidence for the publication date). Never raises: a page with
-    nothing to read gives an Article whose title and text are ""."""
+    """The article of one page. html is what the server sent, as text or as bytes (UTF-8
+    when they are valid UTF-8, else by their BOM or <meta charset>); url is the page's
+    address (its date, if any, is the third evidence for the publication date). Never
+    raises: a page with nothing to read gives an Article whose title and text are ""."""
     tree = _parse(html)
     if tree is None:
         return Article(title="", published=None, author=None, source=None, language=None, text="")

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 class ExtractArticle:
     """Fills the item's article fields from its HTML with the spider's site rules.
 
-    A page extraction fails on (a site module's broken selector, a parser fault) is
+    A page that extraction fails on (a site module's broken selector, a parser fault) is
     counted in ``newscrawl/errors/extraction``, logged with its URL at WARNING and
     dropped, and the crawl goes on: the page is not stored, so the next crawl fetches
     and extracts it again."""

@@ -38,8 +38,8 @@ PAGE, LIST, ARTICLE = "newscrawl_page", "list", "article"
 # a further page of an article split over pages (crawler/multipage.py): not an article of its own
 ARTICLE_CONTINUED = "article_continued"
 LIST_DATE = "newscrawl_list_date"
-# an article's first URL and the HTML of its pages so far, while its further pages are fetched
-_FIRST_PAGE, _PAGES_SO_FAR = "newscrawl_first_page", "newscrawl_pages_so_far"
+# an article's first URL, and the URLs and HTML of its pages so far, while its further pages are fetched
+_FIRST_PAGE, _URLS_SO_FAR, _PAGES_SO_FAR = "newscrawl_first_page", "newscrawl_urls_so_far", "newscrawl_pages_so_far"
 # list dates come as 2022-08-11, [2023-11-22], 2022.08.02, or a calendar tile: "30" over "2021-06"
 _LIST_DATE_SETTINGS = {"STRICT_PARSING": True, "DATE_ORDER": "YMD", "PREFER_DATES_FROM": "past"}
 
@@ -92,14 +92,15 @@ class NewsSpider(Spider):
     def parse_article(self, response):
         """An article page: one item, once the further pages of a split article are fetched, in order."""
         first = response.meta.get(_FIRST_PAGE, response.url)
+        urls = [*response.meta.get(_URLS_SO_FAR, ()), response.url]
         pages = [*response.meta.get(_PAGES_SO_FAR, ()), response.text]
         following = next_page_url(response, first) if len(pages) < MAX_ARTICLE_PAGES else None
-        if following is None:
+        if following is None or following in urls:  # the last page, or a pager going round
             yield self._article_item(first, pages)
-        else:  # dont_filter: a pager linking page 2 twice must not lose the article; MAX_ARTICLE_PAGES bounds it
+        else:  # dont_filter: the pages are this article's, whatever else links them
             yield response.follow(following, callback=self.parse_article, errback=self._article_page_failed,
                                   dont_filter=True, meta={PAGE: ARTICLE_CONTINUED, _FIRST_PAGE: first,
-                                                          _PAGES_SO_FAR: pages})
+                                                          _URLS_SO_FAR: urls, _PAGES_SO_FAR: pages})
 
     def _article_page_failed(self, failure):
         """A further page could not be fetched: the article is stored with the pages it has."""

@@ -110,6 +110,16 @@ def test_a_missing_further_page_keeps_the_pages_fetched(tmp_path):
     assert len(rows) == 1 and "Part 1" in rows[0]["text"]
 
 
+def test_a_pager_going_round_ends_the_article(tmp_path):
+    pages = {"/index.html": "<html><body><a href='/story.html'>Quay Opens</a></body></html>",
+             "/story.html": story_page(1, "<a href='/story_2.html'>Next page</a>"),
+             "/story_2.html": story_page(2, "<a href='/story_3.html'>Next page</a>"),
+             "/story_3.html": story_page(3, "<a href='/story_2.html'>Next page</a>")}
+    with serve(pages) as base:
+        rows = crawl(base, tmp_path, r"/story\.html$")
+    assert len(rows) == 1 and rows[0]["text"].count("of the story") == 3
+
+
 def response(url: str, body: str) -> HtmlResponse:
     return HtmlResponse(url=url, body=body.encode("utf-8"), encoding="utf-8")
 
