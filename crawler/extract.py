@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import trafilatura
 from cssselect import GenericTranslator
 from htmldate import find_date
+from trafilatura.metadata import examine_meta, extract_title
 from lxml import etree
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
@@ -416,8 +417,9 @@ def _title(tree, rules: SiteRules, shown: str) -> str:
         title = shown or _clean_line(declared.get("ArticleTitle", "")) or _without_names(_page_title(tree), declared)
         if title:
             return title
-    metadata = trafilatura.extract_metadata(copy.deepcopy(tree))
-    return _clean_line(metadata.title or "") if metadata else ""
+    # trafilatura's title rules (og:title and the like, a lone <h1>, <title>) without the rest of its
+    # metadata pass: the page's date is found once, in _published
+    return _clean_line(examine_meta(tree).title or extract_title(tree) or "")
 
 
 def _page_title(tree) -> str:
