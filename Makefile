@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test goldens bench clean
+.PHONY: demo test goldens bench quality clean
 
 $(BIN)/newscrawl: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,6 +24,12 @@ goldens: $(BIN)/newscrawl
 
 bench: $(BIN)/newscrawl
 	$(BIN)/python bench/extraction.py
+
+# Generic extraction against plain trafilatura on a folder of real pages with ground truth
+# (format: bench/quality.py); the pages stay outside the repository.
+quality: $(BIN)/newscrawl
+	@test -n "$(DIR)" || { echo "usage: make quality DIR=/path/to/pages [DIR=...]" >&2; exit 2; }
+	$(BIN)/python bench/quality.py $(DIR)
 
 clean:
 	rm -rf $(VENV) data/*.db* .pytest_cache

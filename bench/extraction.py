@@ -1,10 +1,13 @@
 """Extraction speed: newscrawl's extract() against plain trafilatura on the same pages.
 
-Both run over every recorded article page, interleaved round by round so that
-machine noise hits both alike; the ratio is what to compare between runs.
-Usage: make bench  (or .venv/bin/python bench/extraction.py [ROUNDS])
+Both run over every recorded article page (with the site's rules), or over the real
+pages of bench/quality.py's folders given after ROUNDS (generic extraction, no rules),
+interleaved round by round so that machine noise hits both alike; the ratio is what to
+compare between runs.
+Usage: make bench  (or .venv/bin/python bench/extraction.py [ROUNDS [DIR ...]])
 """
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -13,13 +16,23 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.extract import extract  # noqa: E402
+from crawler.extract import SiteRules, extract  # noqa: E402
 from tests.fixture_sites import article_pages, spider_class  # noqa: E402
 
 
-def main(rounds: int) -> None:
-    pages = [(page.html(), page.recorded.url, spider_class(page.site).extraction_rules)
-             for page in article_pages()]
+def real_pages(folders: list[str]) -> list[tuple[bytes, str, SiteRules]]:
+    """The pages of bench/quality.py's folders: NAME.html beside NAME.json, which gives the URL."""
+    pages = []
+    for truth in sorted(path for folder in folders for path in Path(folder).glob("*.json")):
+        if truth.with_suffix(".html").exists():
+            url = json.loads(truth.read_text(encoding="utf-8")).get("url") or ""
+            pages.append((truth.with_suffix(".html").read_bytes(), url, SiteRules()))
+    return pages
+
+
+def main(rounds: int, folders: list[str]) -> None:
+    pages = real_pages(folders) if folders else [
+        (page.html(), page.recorded.url, spider_class(page.site).extraction_rules) for page in article_pages()]
     ours = plain = 0.0
     for _ in range(rounds):
         started = time.perf_counter()
@@ -38,4 +51,4 @@ def main(rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20, sys.argv[2:])

@@ -20,6 +20,7 @@ from w3lib.url import canonicalize_url
 
 from crawler.items import ArticleItem
 from crawler.urls import clean_url, on_site, tracking_patterns
+from spiders.base import ARTICLE_CONTINUED, PAGE
 from storage import Store
 
 
@@ -44,6 +45,10 @@ class NameArticles:
 
     def _name(self, response, output):
         if not isinstance(output, ArticleItem):
+            return output
+        if response.meta.get(PAGE) == ARTICLE_CONTINUED:
+            # the last page of an article split over pages: the item already has page 1's URL,
+            # and this page's URL and canonical link name only this page
             return output
         led_here = [*response.meta.get("redirect_urls", []), response.url, output.url]
         output.url = self._canonical(response) or output.url

@@ -15,30 +15,46 @@ pages that have none of these.
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import logging
 import re
-from dataclasses import dataclass
+import string
+from dataclasses import dataclass, replace
 from datetime import date
+from urllib.parse import urlsplit
 
 import trafilatura
 from cssselect import GenericTranslator
 from htmldate import find_date
+from trafilatura.metadata import examine_meta, extract_title
 from lxml import etree
 from lxml import html as lxml_html
+from w3lib.encoding import html_to_unicode
 
 # Labels of the metadata lines these sites print above (or below) an article:
 # "Source:X Date:Y", "Author:X Time:Y", "Pubtime:Y", "时间：Y 来源：X".
 # A label must not follow a letter, so a footer's "publishdate:" is no "date:".
+# An "updated" date is read only so that it never passes for the publication date.
 _LABELS = {
     "author": r"Author|Editor|Reporter|作者|记者|编辑|责任编辑",
     "source": r"Source|From|来源|稿件来源|信息来源",
-    "date": r"Pubtime|Publish(?:ed)? ?(?:time|date|on)|Release time|Date|Time|发布时间|发布日期|时间|日期",
+    "updated": r"(?:Last )?(?:Updated|Modified|Edited)(?: on| at)?|最后更新|更新时间|更新日期|更新|修改时间|修改日期|修改",
+    "date": r"Pubtime|Publish(?:ed)? ?(?:time|date|on)|Published|Posted(?: on)?|Release time|Date|Time"
+            r"|发布时间|发布日期|发表时间|发布于|时间|日期",
     # a page counter ends the field before it and is no field itself: it changes on every visit
     "counter": r"(?:Page )?Views|Hits|Clicks|Reads|阅读次数|浏览次数|点击数|点击量|浏览量|访问量|阅读量|阅读|浏览",
 }
+# English news sites also print "Published 7:00 AM, Jan 2" and "Updated 3 hours ago" without a colon:
+# those labels count when a number follows soon.
+_BARE_LABELS = {
+    "updated_bare": r"(?:Last )?(?:Updated|Modified|Edited)(?: on| at)?",
+    "date_bare": r"Published(?: on| at)?|Posted(?: on| at)?",
+}
 _LABEL_RE = re.compile(
-    r"(?<![A-Za-z])(?P<label>" + "|".join(f"(?P<{field}>{alt})" for field, alt in _LABELS.items())
-    + r")\s*[:：]\s*",
+    r"(?<![A-Za-z])(?:(?:" + "|".join(f"(?P<{field}>{alt})" for field, alt in _LABELS.items())
+    + r")\s*[:：]\s*|(?:" + "|".join(f"(?P<{field}>{alt})" for field, alt in _BARE_LABELS.items())
+    + r")\s+(?=[^\n]{0,24}?\d))",
     re.IGNORECASE,
 )
 
@@ -50,6 +66,8 @@ _ENGLISH_DATE = re.compile(
     re.IGNORECASE,
 )
 
+# One item of a pager under a split article: "Pages: 1 2 3 Next page", "上一页 1 2 3 下一页".
+_PAGER_ITEM = r"(?:\d{1,3}|上一页|下一页|首页|尾页|末页|prev(?:ious)?(?: page)?|next(?: page)?|[<>«»‹›])"
 # Lines that are page furniture wherever they appear, whatever the site.
 _BOILERPLATE_LINES = re.compile(
     r"^(?:"
@@ -57,6 +75,8 @@ _BOILERPLATE_LINES = re.compile(
     r"|(?:font(?: size)?\s*[:：]?\s*)?big\s*middle\s*small|字号\s*[:：]?\s*[大中小\s]*"  # font-size switches
     r"|(?:【?\s*(?:打印|关闭|print|close)\s*】?\s*\|?\s*)+"  # print / close buttons
     r"|related (?:links|news|articles)|相关链接|相关新闻"
+    r"|(?:(?:pages?|页码|分页)\s*[:：]?\s*)?" + _PAGER_ITEM + r"(?:\s+" + _PAGER_ITEM + r")+"  # "Pages: 1 2 Next page"
+    r"|共\s*\d+\s*页.*|第\s*\d+\s*页.*"
     r"|(?:说明\s*[:：]\s*)?[a-z]:\\\S.*"                    # a local Windows image path as alt text
     r")$",
     re.IGNORECASE,
@@ -73,12 +93,15 @@ _CMS_BODIES = (".TRS_Editor", ".TRS_UEDITOR", ".trs_editor_view", "#UCAP-CONTENT
 # as #zoom (the box the font-size buttons resize) often holds related links too.
 # ".content" and "#content" are left out: they are as often the whole page.
 _COMMON_BODIES = ("#zoom", ".bt_content", ".article-content", "#article-content", ".article_content")
+_BODY_NAMES = frozenset(_CMS_BODIES + _COMMON_BODIES)
 # Marks templates put around the body field: <!--ContentStart-->, <!--TRS content
 # start-->, Hanweb's <!--ZJEG_RSS.content.begin--><meta name="ContentStart">.
 _CONTENT_MARKS = {
     "start": re.compile(r"content[\s._-]*(?:start|begin)|正文开始", re.IGNORECASE),
     "end": re.compile(r"content[\s._-]*end|正文结束", re.IGNORECASE),
 }
+# A bare date is a date line only alone or nearly ("2022-08-11 10:32"), not in a sentence (a photo caption).
+_BARE_DATE_MAX = 40
 # A date line is short: a longer block (a menu, a list, the body) ends the search for it.
 _DATE_LINE_MAX = 200
 # What separates the headline from column and site names in <title>:
@@ -111,12 +134,21 @@ class Article:
     text: str  # paragraphs and in-body headings, one per line; "" when the page has none
 
 
-def extract(html: str, url: str, rules: SiteRules = SiteRules()) -> Article:
-    tree = lxml_html.fromstring(html)
-    container = _body_container(tree, rules)
-    headline = None if rules.title else _shown_headline(tree)
+def extract(html: str | bytes, url: str, rules: SiteRules = SiteRules()) -> Article:
+    """The article of one page. html is what the server sent, as text or as bytes (UTF-8
+    when they are valid UTF-8, else by their BOM or <meta charset>); url is the page's
+    address (its date, if any, is the third evidence for the publication date). Never
+    raises: a page with nothing to read gives an Article whose title and text are ""."""
+    tree = _parse(html)
+    if tree is None:
+        return Article(title="", published=None, author=None, source=None, language=None, text="")
+    headline, shown = (None, "") if rules.title else _shown_headline(tree)
+    if not rules.body:
+        _drop_overlays(tree, headline)
+        _unhide_headline_wrappers(headline)
+    container = _body_container(tree, rules, headline)
     byline = _labelled_fields(_byline_text(tree, rules, headline, container))
-    body_lines = _body_lines(container, html, url, rules)
+    body_lines = _body_lines(container, tree, url, rules)
     # "Source: Guangzhou Metro" at the end of a body is metadata, not text.
     in_body = {}
     text_lines = []
@@ -129,13 +161,13 @@ def extract(html: str, url: str, rules: SiteRules = SiteRules()) -> Article:
     fields = {**in_body, **byline}
     if not rules.byline:
         fields = {**_declared_fields(tree), **fields}
-    title = _title(tree, html, rules, headline)
+    title = _title(tree, rules, shown)
     if text_lines[:1] == [title]:  # trafilatura keeps a headline that sits inside the article
         text_lines.pop(0)
     text = "\n".join(text_lines)
     return Article(
         title=title,
-        published=_published(fields, rules, html, url),
+        published=_published(tree, [byline, in_body], rules, url),
         author=fields.get("author"),
         source=fields.get("source"),
         language=_language(tree, text),
@@ -143,11 +175,47 @@ def extract(html: str, url: str, rules: SiteRules = SiteRules()) -> Article:
     )
 
 
+def extract_pages(pages: list[str | bytes], url: str, rules: SiteRules = SiteRules()) -> Article:
+    """One article split over pages (pages[0] is its first page, at url): the first page's
+    title and metadata, the text of every page in order. Never raises."""
+    first = extract(pages[0], url, rules)
+    texts = [first.text] + [extract(page, url, rules).text for page in pages[1:]]
+    return replace(first, text="\n".join(text for text in texts if text))
+
+
+# -- parsing ---------------------------------------------------------------
+
+_XML_DECLARATION = re.compile(r"^[\ufeff\s]*<\?xml[^>]*>")
+_NOT_XML_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _parse(html: str | bytes):
+    """The page's lxml tree, parsed once for every step; None when it holds no element at all."""
+    if isinstance(html, bytes):
+        try:  # bytes that are valid UTF-8 are UTF-8, whatever a copied <meta charset=gb2312> says
+            html = html.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            _encoding, html = html_to_unicode(None, html)
+    # lxml refuses a str that declares its encoding and text with control characters (trafilatura
+    # copies text into new nodes); lone surrogates cannot be encoded at all
+    html = _XML_DECLARATION.sub("", html, count=1).encode("utf-8", "replace").decode("utf-8")
+    html = _NOT_XML_CHARACTERS.sub("", html)
+    try:
+        return lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError):  # "Document is empty": nothing but comments or spaces
+        return None
+
+
 # -- metadata --------------------------------------------------------------
 
 
 def _select(tree, css: str) -> list:
-    return tree.xpath(GenericTranslator().css_to_xpath(css))
+    return _compiled(css)(tree)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(css: str) -> etree.XPath:
+    return etree.XPath(GenericTranslator().css_to_xpath(css))
 
 
 _LINE_BREAKING = {"br", "p", "div", "li", "tr", "td", "th", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6"}
@@ -155,6 +223,8 @@ _LINE_BREAKING = {"br", "p", "div", "li", "tr", "td", "th", "dd", "dt", "h1", "h
 
 def _text_of(element) -> str:
     """The element's text, one line per visual line (<br> and block ends break lines)."""
+    if element.tag in ("script", "style"):
+        return ""
     element = copy.deepcopy(element)  # extraction must not change the tree it reads
     for code in list(element.iter("script", "style")):
         code.drop_tree()
@@ -188,7 +258,7 @@ def _date_line(headline, container) -> str:
         text = _text_of(block)
         if block in body or len(text) > _DATE_LINE_MAX:
             return ""
-        if "date" in _labelled_fields(text):
+        if _parse_date(_labelled_fields(text).get("date", "")):
             return text
     return ""
 
@@ -207,10 +277,9 @@ def _meta_tags(tree) -> dict[str, str]:
 
 
 def _declared_fields(tree) -> dict[str, str]:
-    """The government site metadata tags; PubDate is when the page went up, so a date line wins."""
+    """Source and author from the government site metadata tags (dates: _declared_date)."""
     declared = _meta_tags(tree)
-    fields = {"date": declared.get("PubDate"), "source": declared.get("ContentSource"),
-              "author": declared.get("Author")}
+    fields = {"source": declared.get("ContentSource"), "author": declared.get("Author")}
     return {field: value for field, value in fields.items() if value}
 
 
@@ -220,12 +289,12 @@ def _labelled_fields(text: str) -> dict[str, str]:
     for line in text.splitlines():
         matches = list(_LABEL_RE.finditer(line))
         for match, following in zip(matches, matches[1:] + [None]):
-            field = next(name for name in _LABELS if match.group(name))
+            field = match.lastgroup.removesuffix("_bare")
             value = line[match.end():following.start() if following else None].strip(" |/")
             if value and field not in fields:
                 fields[field] = value
         unlabelled = line[:matches[0].start()] if matches else line
-        if "date" not in fields and _parse_date(unlabelled):
+        if "date" not in fields and len(unlabelled.strip()) <= _BARE_DATE_MAX and _parse_date(unlabelled):
             fields["date"] = unlabelled.strip()  # a bare date in the byline, as ROCAR prints it
     return fields
 
@@ -251,16 +320,94 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
-def _published(fields, rules, html: str, url: str) -> date | None:
-    if "date" in fields:
-        return _parse_date(fields["date"])
+def _published(tree, lines: list[dict[str, str]], rules: SiteRules, url: str) -> date | None:
+    """The publication date, by one order of evidence: the page's date line (then a labelled
+    line in the body), the publication date the page declares, a date in its URL, htmldate's
+    guesses. An "updated" date never counts (the labels keep it apart)."""
+    for fields in lines:
+        shown = _parse_date(fields.get("date", ""))
+        if shown:
+            return shown
     if rules.byline:
         return None  # the site's date line has no date: better none than the footer's
-    found = find_date(html, url=url, original_date=True, extensive_search=False)
-    return date.fromisoformat(found) if found else None
+    known = _declared_date(tree) or _parse_url_date(url)
+    if known:
+        return known
+    # url="": htmldate would otherwise put the URL's date (or the canonical link's) first
+    guessed = find_date(tree, url="", original_date=True, extensive_search=True)
+    return date.fromisoformat(guessed) if guessed else None
 
 
-def _title(tree, html: str, rules: SiteRules, headline) -> str:
+# Where pages declare when they were first published, most explicit first (names compared in lower case).
+_PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:published_time", "datepublished",
+                   "dc.date.issued", "dcterms.issued", "dc.date.created", "dcterms.created", "pubdate",
+                   "publishdate", "publish-date", "publish_date", "publication_date", "sailthru.date",
+                   "parsely-pub-date", "article.published", "firstpublisheddate")
+
+
+def _declared_date(tree) -> date | None:
+    """The publication date the page declares: JSON-LD datePublished (the schema.org record
+    of the article, which real pages keep truer than their Open Graph tags), <meta> tags,
+    <time pubdate>."""
+    found = _parse_date(_json_ld_published([script.text or "" for script in _JSON_LD(tree)]))
+    if found:
+        return found
+    declared = {}
+    for meta in tree.xpath("//meta[@content]"):
+        for key in (meta.get("property"), meta.get("name"), meta.get("itemprop")):
+            if key:
+                declared.setdefault(key.strip().lower(), meta.get("content"))
+    for name in _PUBLISHED_META:
+        found = _parse_date(declared.get(name) or "")
+        if found:
+            return found
+    for element in tree.xpath('//time[@pubdate] | //*[@itemprop="datePublished"]'):
+        found = _parse_date(element.get("datetime") or element.get("content") or element.text_content())
+        if found:
+            return found
+    return None
+
+
+_JSON_LD = etree.XPath('//script[@type="application/ld+json"]')
+_CDATA = re.compile(r"^\s*<!\[CDATA\[|\]\]>\s*$")
+
+
+def _json_ld_published(blocks: list[str]) -> str:
+    """The datePublished of the page's JSON-LD blocks: an article's, else the first anywhere ("" when none)."""
+    pending, found = [], []
+    for code in blocks:
+        try:
+            pending.append(json.loads(_CDATA.sub("", code)))
+        except ValueError:
+            continue
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, dict):
+            if isinstance(node.get("datePublished"), str):
+                kind = node.get("@type")
+                found.append((not any("Article" in str(k) or "Posting" in str(k)
+                                      for k in (kind if isinstance(kind, list) else [kind])), node["datePublished"]))
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return min(found, key=lambda pair: pair[0])[1] if found else ""
+
+
+# /2023/05/18/, /2023-05-18/, /202305/t20230518_1.html, /2021/0416/
+_URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[/_.-]?(0[1-9]|1[0-2])[/_.-]?(0[1-9]|[12]\d|3[01])(?!\d)")
+
+
+def _parse_url_date(url: str) -> date | None:
+    match = _URL_DATE.search(urlsplit(url).path)
+    if not match:
+        return None
+    try:
+        return date(*map(int, match.groups()))
+    except ValueError:  # 2023-02-30
+        return None
+
+
+def _title(tree, rules: SiteRules, shown: str) -> str:
     if rules.title:
         for element in _select(tree, rules.title):
             title = _clean_line(element.text_content())
@@ -268,28 +415,78 @@ def _title(tree, html: str, rules: SiteRules, headline) -> str:
                 return title
     else:
         declared = _meta_tags(tree)
-        shown = _clean_line(headline.text_content()) if headline is not None else ""
         # the headline the page shows beats the declared one, which a translated page keeps untranslated
         title = shown or _clean_line(declared.get("ArticleTitle", "")) or _without_names(_page_title(tree), declared)
         if title:
             return title
-    metadata = trafilatura.extract_metadata(html)
-    return _clean_line(metadata.title or "") if metadata else ""
+    # trafilatura's title rules (og:title and the like, a lone <h1>, <title>) without the rest of its
+    # metadata pass: the page's date is found once, in _published
+    return _clean_line(examine_meta(tree).title or extract_title(tree) or "")
 
 
 def _page_title(tree) -> str:
     return _clean_line(tree.findtext(".//title") or "")
 
 
-def _shown_headline(tree):
-    """The element showing the longest start of <title> cut at a separator: the page's headline
-    without the column and site names that CMSs append to <title>."""
+def _shown_headline(tree) -> tuple:
+    """(element, text): the element showing the longest start of <title> cut at a separator,
+    and that start: the page's headline without the column and site names that CMSs append
+    to <title>. Spaces of any kind (&nbsp;, full-width, <br>) and punctuation do not count in
+    the comparison; (None, "") when no element shows it."""
     title = _page_title(tree)
+    starts = {}  # key -> the start of <title> it stands for, the longest start first
     for end in [len(title), *(match.start() for match in reversed(list(_TITLE_SEPARATORS.finditer(title))))]:
-        shown = tree.xpath("//body//*[normalize-space()=$text]", text=title[:end]) if title[:end] else []
-        if shown:
-            return shown[0]
-    return None
+        starts.setdefault(_without_noise(title[:end]), title[:end])
+    starts.pop("", None)
+    body = tree.find("body")
+    if not starts or body is None:
+        return None, ""
+    # Only elements holding a piece of <title> as their own text, and their nearest
+    # ancestors, can show it: one look at each text instead of every element's whole text.
+    longest = next(iter(starts))
+    pieces = set()
+    for text in _BODY_TEXTS(body):
+        if len(text) > 4 * len(title) + 100:  # a paragraph, not a piece of the headline
+            continue
+        key = _without_noise(text)
+        holder = text.getparent()
+        if key and key in longest and holder is not None:
+            pieces.add(holder.getparent() if text.is_tail else holder)
+    shown_by = {}  # key -> the elements whose whole text is that key
+    for piece in pieces:
+        for element in [piece, *piece.iterancestors()][:_HEADLINE_DEPTH]:
+            if element is None or element is body or not isinstance(element.tag, str) or element.tag in _NOT_SHOWN:
+                break
+            text = element.text_content()
+            if len(text) > 4 * len(title) + 100:  # far longer than <title>, even with spaces and punctuation
+                break
+            key = _without_noise(text)
+            if key in starts:
+                shown_by.setdefault(key, set()).add(element)
+            elif len(key) > len(longest):
+                break
+    for key, start in starts.items():
+        if key in shown_by:
+            return min(shown_by[key], key=_DOCUMENT_POSITION), start
+    return None, ""
+
+
+# Elements that never show the headline, and how far above a piece of it the headline element may be
+# (<h1><a><span><b>Head</b>line</span></a></h1>).
+_NOT_SHOWN = {"script", "style", "noscript", "template", "title", "option", "textarea"}
+_HEADLINE_DEPTH = 5
+_BODY_TEXTS = etree.XPath(".//text()[normalize-space()]")
+_DOCUMENT_POSITION = etree.XPath("count(preceding::*) + count(ancestor::*)")
+# What may differ between <title> and the headline the page shows.
+_HEADLINE_NOISE = (" \t\r\n\u00a0\u2002\u2003\u2009\u200b\u3000" + string.punctuation
+                   + "，。、：；！？“”‘’（）《》〈〉【】「」『』·—–…")
+
+
+_NOISE_TABLE = str.maketrans("", "", _HEADLINE_NOISE)
+
+
+def _without_noise(text: str) -> str:
+    return text.translate(_NOISE_TABLE)
 
 
 def _without_names(title: str, declared: dict[str, str]) -> str:
@@ -315,25 +512,91 @@ def _language(tree, text: str) -> str | None:
 # -- body ------------------------------------------------------------------
 
 
-def _body_container(tree, rules: SiteRules):
-    """The element holding the article body: the site's, the CMS's, or None for trafilatura to find."""
+def _body_container(tree, rules: SiteRules, headline):
+    """The element holding the article body: the site's, the CMS's, the table cell of a
+    table-laid page, or None for trafilatura to find."""
     if rules.body:
         containers = _select(tree, rules.body)
         return containers[0] if containers else None
-    container = _first_body(tree, _CMS_BODIES)
+    boxes = _named_boxes(tree)
+    container = _first_body(boxes, _CMS_BODIES)
     if container is None:
         container = _marked_body(tree)
     if container is None:
-        container = _first_body(tree, _COMMON_BODIES)
+        container = _first_body(boxes, _COMMON_BODIES)
+    if container is None:
+        container = _layout_cell(headline)
     return container
 
 
-def _first_body(tree, selectors: tuple[str, ...]):
-    for css in selectors:
-        found = [element for element in _select(tree, css) if element.text_content().strip()]
-        if found:
-            return max(found, key=lambda element: len(element.text_content()))
+# Tags a named body box never is: templates also put "#zoom" on a heading, or ".article-content" on a link.
+_NOT_CONTAINERS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "li", "button", "label", "option", "title", "img"}
+
+
+def _named_boxes(tree) -> dict[str, list]:
+    """The page's elements that _CMS_BODIES and _COMMON_BODIES name, by name ("#id", ".class")."""
+    boxes: dict[str, list] = {}
+    for element in _NAMED_ELEMENTS(tree):
+        names = ["#" + element.get("id", ""), *("." + name for name in element.get("class", "").split())]
+        for name in names if element.tag not in _NOT_CONTAINERS else ():
+            if name in _BODY_NAMES:
+                boxes.setdefault(name, []).append(element)
+    return boxes
+
+
+def _first_body(boxes: dict[str, list], selectors: tuple[str, ...]):
+    """The element that the first matching selector names, if it really holds the article:
+    a box, not a heading, and not one of many alike boxes (related-article cards)."""
+    for selector in selectors:
+        found = [(len(element.text_content().strip()), element) for element in boxes.get(selector, ())]
+        total = sum(length for length, _element in found)
+        if total:
+            length, element = max(found, key=lambda pair: pair[0])
+            if length * 3 >= total * 2:
+                return element
     return None
+
+
+# The text a table cell must hold besides the headline to be the article rather than the headline's box.
+_LAYOUT_CELL_TEXT = 100
+
+
+def _layout_cell(headline):
+    """The table cell that holds the headline and the text under it, on a page laid out with tables
+    (old government and company sites): read as a box, not as a table of navigation and footer cells."""
+    if headline is None:
+        return None
+    shown = len(headline.text_content())
+    return next((cell for cell in headline.iterancestors("td", "th")
+                 if len(cell.text_content()) > shown + _LAYOUT_CELL_TEXT), None)
+
+
+# Consent, subscription and app banners and other overlays, by their id or class.
+_OVERLAY = re.compile(r"cookie|consent|gdpr|onetrust|didomi|subscri|newsletter|app-?banner|modal|popup|overlay",
+                      re.IGNORECASE)
+_NAMED_ELEMENTS = etree.XPath("//body//*[@id or @class or @role or @aria-modal]")
+# An overlay is short: a longer box with such a class ("article-body paywall") is the article itself.
+_OVERLAY_MAX_TEXT = 1500
+
+
+def _drop_overlays(tree, headline) -> None:
+    """Removes overlays from the tree, so that neither the body nor the date line come from them."""
+    keep = {headline, *headline.iterancestors()} if headline is not None else set()
+    for element in _NAMED_ELEMENTS(tree):
+        named = _OVERLAY.search(f"{element.get('id', '')} {element.get('class', '')}")
+        dialog = element.get("role") in ("dialog", "alertdialog") or element.get("aria-modal") == "true"
+        if (named or dialog) and element not in keep and element.tag not in ("main", "article") \
+                and len(element.text_content()) <= _OVERLAY_MAX_TEXT:
+            element.drop_tree()
+
+
+# Wrappers trafilatura drops whole, as sidebars and forms usually are; around the headline they hold the article.
+_DROPPED_WRAPPERS = ("aside", "form", "menu")
+
+
+def _unhide_headline_wrappers(headline) -> None:
+    for wrapper in headline.iterancestors(*_DROPPED_WRAPPERS) if headline is not None else ():
+        wrapper.tag = "div"
 
 
 def _marked_body(tree):
@@ -359,20 +622,24 @@ def _is_content_mark(node, which: str) -> bool:
     return node.tag == "meta" and node.get("name") == f"Content{which.title()}"
 
 
-def _body_lines(container, html: str, url: str, rules: SiteRules) -> list[str]:
+def _body_lines(container, tree, url: str, rules: SiteRules) -> list[str]:
+    page = tree
     if container is not None:
         for css in rules.drop:
             for element in _select(container, css):
-                element.drop_tree()
+                if element is not container:
+                    element.drop_tree()
         if container.tag in ("td", "th"):
             container.tag = "div"  # a layout cell, not a table: trafilatura would join its <br> lines into one
-        html = "<html><body>" + lxml_html.tostring(container, encoding="unicode") + "</body></html>"
+        page = lxml_html.Element("html")
+        etree.SubElement(page, "body").append(copy.deepcopy(container))
     elif rules.body:
         return []
     text = trafilatura.extract(
-        html,
+        page,  # trafilatura works on a copy: the tree is parsed once
         url=url,
         favor_recall=container is not None,  # inside a known container, keep short lines
+        fast=container is not None,  # and take it: readability's and jusText's second opinions pick parts of it
         include_comments=False,
         include_tables=True,
         include_images=False,

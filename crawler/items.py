@@ -22,3 +22,5 @@ class ArticleItem:
     # the other URLs that led to this page: redirect sources, the fetched URL when the page
     # names another as canonical (crawler/aliases.py)
     aliases: list[str] = field(default_factory=list)
+    # the HTML of an article's further pages, in order, when it is split over pages (html is page 1)
+    more_pages: list[str] = field(default_factory=list, repr=False)

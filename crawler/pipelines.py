@@ -8,7 +8,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 from w3lib.url import canonicalize_url
 
-from crawler.extract import SiteRules, extract
+from crawler.extract import SiteRules, extract_pages
 from crawler.items import ArticleItem
 from crawler.outcomes import STORE_ERROR, STORE_FAILED
 from storage import ArticleRecord, SaveOutcome, Store, StoreError
@@ -17,7 +17,12 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractArticle:
-    """Fills the item's article fields from its HTML with the spider's site rules."""
+    """Fills the item's article fields from its HTML with the spider's site rules.
+
+    A page that extraction fails on (a site module's broken selector, a parser fault) is
+    counted in ``newscrawl/errors/extraction``, logged with its URL at WARNING and
+    dropped, and the crawl goes on: the page is not stored, so the next crawl fetches
+    and extracts it again."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -28,7 +33,12 @@ class ExtractArticle:
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         rules = getattr(self.crawler.spider, "extraction_rules", SiteRules())
-        article = extract(item.html, item.url, rules)
+        try:
+            article = extract_pages([item.html, *item.more_pages], item.url, rules)
+        except Exception as error:  # noqa: BLE001 - one page must not end the crawl
+            self.crawler.stats.inc_value("newscrawl/errors/extraction")
+            logger.warning("extraction failed at %s: %s: %s", item.url, type(error).__name__, error)
+            raise DropItem(f"extraction failed at {item.url}", log_level="DEBUG") from error
         item.title, item.published, item.author = article.title, article.published, article.author
         item.source, item.language, item.text = article.source, article.language, article.text
         return item

@@ -31,16 +31,21 @@ from scrapy.linkextractors import LinkExtractor
 from w3lib.url import canonicalize_url
 
 from crawler.extract import SiteRules
+from crawler.multipage import MAX_ARTICLE_PAGES, next_page_url
 from crawler.items import ArticleItem
 from spiders.cms_lists import LINKS, JsonList, read_scripted_list, report_list_mechanisms
 from spiders.sources import FeedsAndSitemaps
 
 PAGE, LIST, ARTICLE = "newscrawl_page", "list", "article"
+# a further page of an article split over pages (crawler/multipage.py): not an article of its own
+ARTICLE_CONTINUED = "article_continued"
 LIST_DATE = "newscrawl_list_date"
 START = "newscrawl_start"  # a start request: its list mechanisms are reported
 # How a list page gave a request (`newscrawl check` reports it): LINKS, the page's <a href>
 # matched by the patterns, unless the request's meta names another mechanism (spiders/cms_lists.py).
 LIST_MECHANISM = "newscrawl_list_mechanism"
+# an article's first URL, and the URLs and HTML of its pages so far, while its further pages are fetched
+_FIRST_PAGE, _URLS_SO_FAR, _PAGES_SO_FAR = "newscrawl_first_page", "newscrawl_urls_so_far", "newscrawl_pages_so_far"
 # list dates come as 2022-08-11, [2023-11-22], 2022.08.02, or a calendar tile: "30" over "2021-06"
 _LIST_DATE_SETTINGS = {"STRICT_PARSING": True, "DATE_ORDER": "YMD", "PREFER_DATES_FROM": "past"}
 
@@ -122,4 +127,22 @@ class NewsSpider(FeedsAndSitemaps, Spider):
         return dates
 
     def parse_article(self, response):
-        yield ArticleItem(url=response.url, site=self.name, html=response.text)
+        """An article page: one item, once the further pages of a split article are fetched, in order."""
+        first = response.meta.get(_FIRST_PAGE, response.url)
+        urls = [*response.meta.get(_URLS_SO_FAR, ()), response.url]
+        pages = [*response.meta.get(_PAGES_SO_FAR, ()), response.text]
+        following = next_page_url(response, first) if len(pages) < MAX_ARTICLE_PAGES else None
+        if following is None or following in urls:  # the last page, or a pager going round
+            yield self._article_item(first, pages)
+        else:  # dont_filter: the pages are this article's, whatever else links them
+            yield response.follow(following, callback=self.parse_article, errback=self._article_page_failed,
+                                  dont_filter=True, meta={PAGE: ARTICLE_CONTINUED, _FIRST_PAGE: first,
+                                                          _URLS_SO_FAR: urls, _PAGES_SO_FAR: pages})
+
+    def _article_page_failed(self, failure):
+        """A further page could not be fetched: the article is stored with the pages it has."""
+        meta = failure.request.meta
+        yield self._article_item(meta[_FIRST_PAGE], meta[_PAGES_SO_FAR])
+
+    def _article_item(self, url: str, pages: list[str]) -> ArticleItem:
+        return ArticleItem(url=url, site=self.name, html=pages[0], more_pages=pages[1:])
