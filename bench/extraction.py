@@ -2,7 +2,7 @@
 
 Both run over every recorded article page (with the site's rules), or over the real
 pages of bench/quality.py's folders given after ROUNDS (generic extraction, no rules),
-interleaved round by round so that machine noise hits both alike; the ratio is what to
+interleaved page by page so that machine noise hits both alike; the ratio is what to
 compare between runs.
 Usage: make bench  (or .venv/bin/python bench/extraction.py [ROUNDS [DIR ...]])
 """
@@ -35,14 +35,13 @@ def main(rounds: int, folders: list[str]) -> None:
         (page.html(), page.recorded.url, spider_class(page.site).extraction_rules) for page in article_pages()]
     ours = plain = 0.0
     for _ in range(rounds):
-        started = time.perf_counter()
-        for html, url, rules in pages:
+        for html, url, rules in pages:  # page by page, so that a busy machine slows both alike
+            started = time.perf_counter()
             extract(html, url, rules)
-        ours += time.perf_counter() - started
-        started = time.perf_counter()
-        for html, url, _rules in pages:
+            ours += time.perf_counter() - started
+            started = time.perf_counter()
             trafilatura.extract(html, url=url, with_metadata=True)
-        plain += time.perf_counter() - started
+            plain += time.perf_counter() - started
     count = len(pages) * rounds
     print(f"{len(pages)} pages x {rounds} rounds")
     print(f"newscrawl extract     {count / ours:8.1f} pages/s")

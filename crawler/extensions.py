@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from twisted.internet import task
 
-from crawler.outcomes import ERRORS, crawl_outcome, errors_by_kind
+from crawler.outcomes import ERRORS, STORE_ERROR, STORE_FAILED, crawl_outcome, errors_by_kind
 from storage import RunCounts, Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -52,8 +52,15 @@ class CrawlRunRecorder:
         return extension
 
     def spider_opened(self, spider) -> None:
-        self.store = Store(self.crawler.settings["NEWSCRAWL_DB"])
-        self.run_id = self.store.start_run(spider.name)
+        try:
+            self.store = Store(self.crawler.settings["NEWSCRAWL_DB"])
+            self.run_id = self.store.start_run(spider.name)
+        except StoreError as exc:  # the crawl would store nothing either
+            if self.store:
+                self.store.close()
+                self.store = None
+            self.crawler.stats.set_value(STORE_ERROR, str(exc))
+            raise CloseSpider(STORE_FAILED) from None
         # StoreArticles files each article's fetch under this run
         self.crawler.stats.set_value("newscrawl/run_id", self.run_id)
         self.beat.start(self.crawler.settings.getfloat("NEWSCRAWL_HEARTBEAT"), now=False)

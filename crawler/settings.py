@@ -76,7 +76,8 @@ EXTENSIONS = {
     "crawler.outcomes.WatchStartPages": 510,
 }
 # How a crawl ends (crawler/outcomes.py): a running crawl records a heartbeat (and its counts so
-# far) this often, in seconds, so that a run whose process was killed is told from one still going;
+# far) this often, in seconds (well under the 10 minutes after which a silent run is taken for dead,
+# storage/store.py), so that a run whose process was killed is told from one still going;
 # after a first Ctrl-C or SIGTERM, the pages being downloaded get this many seconds to arrive.
 NEWSCRAWL_HEARTBEAT = 30.0
 NEWSCRAWL_SHUTDOWN_GRACE = 5.0

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import re
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from storage import migrations
 from storage.models import Article, ArticleFetch, CrawlRun, UrlAlias
 from storage.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex
-from storage.processes import this_process, is_gone
+from storage.processes import is_gone, this_process
 
 
 class StoreError(Exception):
@@ -511,11 +511,10 @@ class Store:
 
     def check_writable(self) -> None:
         """Raise StoreError now if the store cannot be written (a read-only file or folder, a damaged
-        file), rather than at the first article: a write is made and rolled back."""
+        file), rather than at the first article: a write that changes nothing is made and rolled back
+        (SQLite refuses it on a store it may not write). A full disk shows only at a real write."""
         with self.engine.connect() as connection, connection.begin() as transaction:
             connection.execute(CrawlRun.__table__.update().where(CrawlRun.id == -1).values(status="probe"))
-            if self.engine.dialect.name == "sqlite":
-                connection.exec_driver_sql("PRAGMA user_version = 0")  # a write even when no row matches
             transaction.rollback()
 
     def start_run(self, spider: str) -> int:
@@ -630,10 +629,9 @@ class Store:
 
 
 def _added_up(counts: Iterable[dict[str, int]]) -> dict[str, int]:
-    total: defaultdict[str, int] = defaultdict(int)
+    total = Counter()
     for each in counts:
-        for key, count in each.items():
-            total[key] += count
+        total.update(each)
     return dict(sorted(total.items()))
 
 

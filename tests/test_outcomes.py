@@ -262,3 +262,18 @@ def test_a_running_crawl_beats_with_its_counts_so_far_and_records_its_end_once(t
     assert (run.status, run.error, run.errors_by_kind) == ("interrupted", "stopped by SIGINT", {"timeout": 1})
     assert not recorder.beat.running
     store.close()
+
+
+def test_a_run_that_cannot_be_recorded_closes_the_crawl_as_a_store_failure(tmp_path):
+    from scrapy.exceptions import CloseSpider
+
+    from crawler.extensions import CrawlRunRecorder
+    Store(f"sqlite:///{tmp_path / 'articles.db'}").close()
+    crawler = Crawler(f"sqlite:///file:{tmp_path / 'articles.db'}?mode=ro&uri=true")
+    recorder = CrawlRunRecorder(crawler)
+    with pytest.raises(CloseSpider) as closed:
+        recorder.spider_opened(type("Spider", (), {"name": "rocar"})())
+    assert closed.value.reason == "store_failed"
+    assert "attempt to write a readonly database" in crawler.stats[STORE_ERROR]
+    assert crawl_outcome("store_failed", dict(crawler.stats)).status == "failed"
+    recorder.record_end("store_failed")  # nothing to record, nothing raised
