@@ -14,6 +14,8 @@ from datasette.app import Datasette
 from datasette.database import Database
 from datasette.plugins import pm
 
+from storage import search_text
+
 # The name in Datasette's URLs (/newscrawl/articles), fixed whatever the file is called
 # so that the metadata, which is keyed by database name, always applies.
 DATABASE = "newscrawl"
@@ -33,8 +35,9 @@ def datasette(path: Path) -> Datasette:
     checkpointed) and can read a page mid-checkpoint. Datasette only writes
     through canned queries marked `write`, and ours are all reads.
     """
-    if not pm.is_registered(HideRawHtml):
-        pm.register(HideRawHtml, name="newscrawl")
+    for plugin in (HideRawHtml, ChineseSearch):
+        if not pm.is_registered(plugin):
+            pm.register(plugin, name=f"newscrawl-{plugin.__name__}")
     instance = Datasette(metadata=json.loads(METADATA.read_text(encoding="utf-8")), settings=SETTINGS)
     instance.remove_database("_memory")  # added when no file is given, meaningless here
     instance.add_database(Database(instance, path=str(path), is_mutable=True), name=DATABASE)
@@ -64,5 +67,33 @@ class HideRawHtml:
                 await app(scope, receive, send)
 
             return without_raw_html
+
+        return wrap
+
+
+class ChineseSearch:
+    """A Datasette plugin: the articles search box finds Chinese words of any length, as
+    `newscrawl search` does. The full-text index reads each Chinese character as a token
+    (storage/search_text.py), so the words searched for (`_search`, `_search_COLUMN`) are
+    set apart the same way, and the index's view gets the SQL function it calls."""
+
+    @staticmethod
+    @hookimpl
+    def prepare_connection(conn):
+        search_text.register_sql_function(conn)
+
+    @staticmethod
+    @hookimpl
+    def asgi_wrapper(datasette):
+        def wrap(app):
+            async def with_chinese_search(scope, receive, send):
+                if scope["type"] == "http" and ARTICLES_TABLE.match(scope["path"]):
+                    query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                    searched = [(name, search_text.query_text(value) if name.startswith("_search")
+                                 and name != "_searchmode" else value) for name, value in query]
+                    scope = dict(scope, query_string=urlencode(searched).encode("latin-1"))
+                await app(scope, receive, send)
+
+            return with_chinese_search
 
         return wrap
