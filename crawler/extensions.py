@@ -8,6 +8,15 @@ from scrapy.exceptions import NotConfigured
 from storage import RunCounts, Store
 
 
+# Scrapy's close reasons for a crawl that ended as asked: all done, or --max-articles reached.
+FINISHED_REASONS = {"finished", "closespider_itemcount"}
+
+
+def run_outcome(reason: str) -> str:
+    """A crawl's outcome from Scrapy's close reason: "finished" when it ended as asked."""
+    return "finished" if reason in FINISHED_REASONS else reason
+
+
 def run_counts(stats: dict) -> RunCounts:
     """A crawl's counts from its Scrapy stats (the keys our pipelines set)."""
     return RunCounts(
@@ -20,7 +29,7 @@ def run_counts(stats: dict) -> RunCounts:
         # failed downloads and spider errors are logged as errors; 4xx/5xx pages are ignored
         errors=stats.get("log_count/ERROR", 0) + stats.get("httperror/response_ignored_count", 0),
         # crawler/incremental.py
-        articles_skipped=stats.get("newscrawl/skipped_known", 0) + stats.get("newscrawl/skipped_old", 0),
+        articles_skipped=sum(stats.get(f"newscrawl/skipped_{reason}", 0) for reason in ("known", "old", "recent")),
         not_modified=stats.get("newscrawl/not_modified", 0),
     )
 
@@ -49,5 +58,5 @@ class CrawlRunRecorder:
         self.crawler.stats.set_value("newscrawl/run_id", self.run_id)
 
     def spider_closed(self, spider, reason: str) -> None:
-        self.store.finish_run(self.run_id, reason, run_counts(self.crawler.stats.get_stats()))
+        self.store.finish_run(self.run_id, run_outcome(reason), run_counts(self.crawler.stats.get_stats()))
         self.store.close()

@@ -13,7 +13,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.project import get_project_settings
 
-from crawler.extensions import run_counts
+from crawler.extensions import run_counts, run_outcome
 from crawler.progress import Progress
 from storage import RunCounts, database_file
 
@@ -24,7 +24,7 @@ REPLAY_HANDLER = "crawler.recordings.ReplayDownloadHandler"
 @dataclass(frozen=True)
 class CrawlResult:
     site: str
-    outcome: str  # Scrapy's close reason: "finished", "shutdown", ...
+    outcome: str  # "finished", or Scrapy's close reason: "shutdown", ... (crawler.extensions.run_outcome)
     counts: RunCounts
 
 
@@ -49,7 +49,7 @@ def use_replay(settings: Settings, folder: Path) -> None:
 
 
 def use_incremental(settings: Settings, *, refresh: bool = False, full: bool = False,
-                    since: date | None = None) -> None:
+                    since: date | None = None, until: date | None = None) -> None:
     """What a repeat crawl fetches again (crawler/incremental.py)."""
     store_file = database_file(settings["NEWSCRAWL_DB"])
     if store_file:  # each SQLite store keeps its HTTP cache beside it (unless -s HTTPCACHE_DIR=… says otherwise)
@@ -57,6 +57,13 @@ def use_incremental(settings: Settings, *, refresh: bool = False, full: bool = F
     settings.set("NEWSCRAWL_REFRESH", refresh, priority="cmdline")
     settings.set("NEWSCRAWL_FULL", full, priority="cmdline")
     settings.set("NEWSCRAWL_SINCE", since.isoformat() if since else None, priority="cmdline")
+    settings.set("NEWSCRAWL_UNTIL", until.isoformat() if until else None, priority="cmdline")
+
+
+def use_article_limit(settings: Settings, articles: int) -> None:
+    """End each crawl once it has stored this many articles (new or updated): Scrapy's CloseSpider
+    extension closes it with reason "closespider_itemcount", which counts as finished."""
+    settings.set("CLOSESPIDER_ITEMCOUNT", articles, priority="cmdline")
 
 
 def use_recording(settings: Settings, folder: Path) -> None:
@@ -77,20 +84,21 @@ def site_names(settings: Settings) -> list[str]:
     return sorted(get_spider_loader(settings).list())
 
 
-def run_crawls(sites: list[str | type[Spider]], settings: Settings) -> list[CrawlResult]:
+def run_crawls(sites: list[str | type[Spider]], settings: Settings, progress: bool = True) -> list[CrawlResult]:
     """Crawl the sites (spider names, or spider classes made on the spot) side by side in one process;
-    returns when all are done."""
+    returns when all are done. progress=False draws no progress line, even on a terminal."""
     process = CrawlerProcess(settings)
     crawlers = [process.create_crawler(site) for site in sites]
     for crawler in crawlers:
         process.crawl(crawler)
-    progress = Progress(crawlers)
-    progress.start()
+    line = Progress(crawlers)
+    if progress:
+        line.start()
     try:
         process.start()
     finally:
-        progress.stop()
+        line.stop()
     return [CrawlResult(crawler.spidercls.name,
-                        crawler.stats.get_value("finish_reason", "not started"),
+                        run_outcome(crawler.stats.get_value("finish_reason", "not started")),
                         run_counts(crawler.stats.get_stats()))
             for crawler in crawlers]

@@ -412,22 +412,19 @@ class Store:
         score = func.bm25(index, _TITLE_WEIGHT, 1.0)
         # Rank in the index alone and keep the best `limit`: titles and snippets are marked for
         # those only, not for every match.
-        best = select(fts.c.rowid.label("id"), score.label("score")).where(matches)
+        best = select(fts.c.rowid).where(matches)
         filters = _article_filters(sites=[site] if site else [], since=since, until=until,
                                    languages=[language] if language else [])
         if filters:
             best = best.join(Article, Article.id == fts.c.rowid).where(*filters)
-        best = best.order_by(score).limit(limit).subquery()
         statement = (
             select(Article.id, Article.url, Article.site, Article.published,
                    func.highlight(index, 0, *marks),
                    func.snippet(index, 1, *marks, "…", _SNIPPET_CJK_TOKENS if chinese else _SNIPPET_WORDS),
-                   best.c.score)
-            .select_from(best)
-            .join(fts, fts.c.rowid == best.c.id)
-            .join(Article, Article.id == best.c.id)
-            .where(matches)
-            .order_by(best.c.score)
+                   score)
+            .join_from(fts, Article, Article.id == fts.c.rowid)
+            .where(matches, fts.c.rowid.in_(best.order_by(score).limit(limit)))
+            .order_by(score)
         )
         try:
             with self._session() as session:
@@ -533,6 +530,11 @@ class Store:
                 ),
             ))
         return summaries
+
+    def runs_by_site(self, per_site: int) -> dict[str, list[CrawlRunView]]:
+        """Each site's latest `per_site` crawl runs, newest first."""
+        with self._session() as session:
+            return dict(_latest_runs(session, per_site))
 
     def recent_runs(self, limit: int = 20) -> list[CrawlRunView]:
         """The latest crawl runs of every site, newest first."""

@@ -1,4 +1,4 @@
-"""newscrawl crawl [SITE ...] [--replay [DIR]] [--refresh] [--full] [--since DATE]
+"""newscrawl crawl [SITE ...] [--replay [DIR]] [--refresh] [--full] [--since DATE] [--until DATE] [--max-articles N]
                 [--sites-file PATH] [generic --start-url URL --article-pattern REGEX ...]"""
 
 from dataclasses import asdict
@@ -7,14 +7,15 @@ from urllib.parse import urlsplit
 
 from crawler import runner
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, add_settings_option,
-                                     add_sites_file_option, known_sites, parse_date, print_json, print_table,
-                                     setting_overrides, use_sites_file)
+                                     add_sites_file_option, add_until_option, date_range, known_sites, print_json,
+                                     print_table, scrapy_log_settings, setting_overrides, use_sites_file)
 from crawler.recordings import load_recordings
 from crawler.sites import GENERIC
 from spiders.generic import GenericSpider
 from storage import Store
 
 HELP = "crawl sites (all when none is named) into the store"
+LOGS_THROUGH_SCRAPY = True
 
 
 def add_arguments(parser) -> None:
@@ -29,6 +30,11 @@ def add_arguments(parser) -> None:
                         help="walk every list page, not only up to the first with nothing new")
     parser.add_argument("--since", metavar="DATE",
                         help="skip articles the site's list dates before DATE (YYYY-MM-DD)")
+    parser.add_argument("--until", metavar="DATE",
+                        help="skip articles the site's list dates after DATE (YYYY-MM-DD)")
+    parser.add_argument("--max-articles", type=int, metavar="N",
+                        help="end each site's crawl, as finished, after N articles with text "
+                             "(new, updated, unchanged or duplicate); requests under way still complete")
     add_db_option(parser)
     add_settings_option(parser)
     add_sites_file_option(parser)
@@ -43,11 +49,15 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    settings = runner.project_settings(args.db, setting_overrides(args.set))
+    settings = runner.project_settings(args.db, {**scrapy_log_settings(args), **setting_overrides(args.set)})
     use_sites_file(settings, args.sites_file)
     sites = sites_to_crawl(args, settings)
-    runner.use_incremental(settings, refresh=args.refresh, full=args.full,
-                           since=parse_date(args.since, "--since") if args.since else None)
+    since, until = date_range(args)
+    runner.use_incremental(settings, refresh=args.refresh, full=args.full, since=since, until=until)
+    if args.max_articles is not None:
+        if args.max_articles < 1:
+            raise CommandError(f"--max-articles takes a number of articles, 1 or more, not {args.max_articles}")
+        runner.use_article_limit(settings, args.max_articles)
     if args.replay:
         folder = Path(args.replay)
         load_recordings(folder)  # fails early, in one line, on a missing folder or a bad manifest
@@ -58,7 +68,7 @@ def run(args) -> int:
     except ValueError:
         raise CommandError("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD is a similarity in (0, 1], not "
                            f"{settings['NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD']!r}") from None
-    results = runner.run_crawls(sites, settings)
+    results = runner.run_crawls(sites, settings, progress=not args.quiet)
     print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
     return 0 if all(result.outcome == "finished" for result in results) else 1
 
