@@ -28,7 +28,8 @@ SEPARATOR = "\u200b"  # zero-width space: a separator to unicode61, nothing on s
 BOUNDARY = "\ue000"  # private use: a token to unicode61 that no text contains
 SQL_FUNCTION = "newscrawl_search_text"  # the name the store's connections register index_text under
 
-_CJK_CHARACTER = re.compile(f"([{CJK}])")
+_CJK_CHARACTER = re.compile(f"[{CJK}]")
+_CJK_RUN = re.compile(f"[{CJK}]+")
 # spaces and punctuation (anything unicode61 does not keep in a token) between two CJK characters
 _GAP_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])((?:[\W_])+)(?=[{CJK}])")
 _ADDED = re.compile(f"[{SEPARATOR}{BOUNDARY}]")
@@ -39,14 +40,17 @@ def index_text(text: str | None) -> str | None:
     boundary token wherever punctuation or spaces part two CJK characters. None stays None."""
     if text is None or not _CJK_CHARACTER.search(text):
         return text
-    text = _GAP_BETWEEN_CJK.sub(rf"{SEPARATOR}{BOUNDARY}{SEPARATOR}\1", text)
-    return _CJK_CHARACTER.sub(rf"{SEPARATOR}\1{SEPARATOR}", text)
+    return query_text(_GAP_BETWEEN_CJK.sub(rf"{SEPARATOR}{BOUNDARY}{SEPARATOR}\1", text))
 
 
 def query_text(query: str) -> str:
     """An FTS5 query with each CJK character set apart: a Chinese word (bare or quoted) becomes
     the phrase of its characters. The rest of the query syntax is left as it is."""
-    return _CJK_CHARACTER.sub(rf"{SEPARATOR}\1{SEPARATOR}", query)
+    return _CJK_RUN.sub(_set_apart, query)
+
+
+def _set_apart(run: re.Match) -> str:
+    return SEPARATOR + SEPARATOR.join(run[0]) + SEPARATOR  # a run at a time: one call, not one per character
 
 
 def has_cjk(text: str) -> bool:
