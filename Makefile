@@ -24,6 +24,7 @@ goldens: $(BIN)/newscrawl
 
 bench: $(BIN)/newscrawl
 	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) data/*.db* .pytest_cache
