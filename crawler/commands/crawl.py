@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from crawler import runner
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, add_settings_option,
-                                     add_sites_file_option, add_until_option, date_range, known_sites, print_json,
+                                     add_sites_file_option, date_range, known_sites, print_json,
                                      print_table, scrapy_log_settings, setting_overrides, use_sites_file)
 from crawler.recordings import load_recordings
 from crawler.sites import GENERIC
