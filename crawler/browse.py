@@ -13,6 +13,7 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.database import Database
 from datasette.plugins import pm
+from datasette.utils import escape_fts
 
 from storage import search_text
 
@@ -73,9 +74,11 @@ class HideRawHtml:
 
 class ChineseSearch:
     """A Datasette plugin: the articles search box finds Chinese words of any length, as
-    `newscrawl search` does. The full-text index reads each Chinese character as a token
-    (storage/search_text.py), so the words searched for (`_search`, `_search_COLUMN`) are
-    set apart the same way, and the index's view gets the SQL function it calls."""
+    `newscrawl search` does. The full-text index reads Chinese as pairs of characters
+    (storage/search_text.py), so what is searched for (`_search`, `_search_COLUMN`) is
+    rewritten for it, as FTS5 syntax (`_searchmode=raw`, after Datasette's own escaping unless
+    raw was asked for: a one-character term is a prefix query, which escaping would undo);
+    and the index's view gets the SQL function it calls."""
 
     @staticmethod
     @hookimpl
@@ -89,9 +92,14 @@ class ChineseSearch:
             async def with_chinese_search(scope, receive, send):
                 if scope["type"] == "http" and ARTICLES_TABLE.match(scope["path"]):
                     query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-                    searched = [(name, search_text.query_text(value) if name.startswith("_search")
-                                 and name != "_searchmode" else value) for name, value in query]
-                    scope = dict(scope, query_string=urlencode(searched).encode("latin-1"))
+                    searches = {name for name, value in query
+                                if name.startswith("_search") and name != "_searchmode" and search_text.has_cjk(value)}
+                    if searches:
+                        raw = ("_searchmode", "raw") in query
+                        query = [(name, search_text.query_text(value if raw else escape_fts(value)))
+                                 if name in searches else (name, value)
+                                 for name, value in query if name != "_searchmode"] + [("_searchmode", "raw")]
+                        scope = dict(scope, query_string=urlencode(query).encode("latin-1"))
                 await app(scope, receive, send)
 
             return with_chinese_search

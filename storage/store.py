@@ -156,14 +156,14 @@ class CrawlRunView:
 
 
 # The SQLite FTS5 indexes of titles and texts, queried with their own functions: the one of
-# migration 0002, and the one of 0006 that reads each Chinese character as a token
+# migration 0002, and the one of 0006 that reads Chinese as pairs of characters
 # (storage/search_text.py), for queries with Chinese in them.
 _ARTICLES_FTS = table("articles_fts", column("rowid"))
 _ARTICLES_FTS_CJK = table("articles_fts_cjk", column("rowid"))
 # A query word in the headline says more about what the article is about than one in its body.
 _TITLE_WEIGHT = 10.0
 _SNIPPET_WORDS = 24
-_SNIPPET_CJK_TOKENS = 64  # a Chinese character is a token: FTS5's longest snippet
+_SNIPPET_CJK_TOKENS = 64  # about a token per Chinese character: FTS5's longest snippet
 # SQLite's messages for a query FTS5 cannot parse (others mean the database is unusable)
 _FTS_QUERY_ERROR = re.compile(r"fts5: |unterminated string|no such column|unknown special query")
 
@@ -436,9 +436,10 @@ class Store:
             if reason.startswith("no such column"):  # FTS5 reads "covid-19" or "a:b" as a column filter
                 reason += ' (put a word that holds "-" or ":" in double quotes)'
             raise StoreError(f"bad search query {query!r}: {reason}") from None
-        if chinese:  # as stored, without the characters the index reads between Chinese ones
-            hits = [replace(hit, title=search_text.shown_text(hit.title), snippet=search_text.shown_text(hit.snippet))
-                    for hit in hits]
+        if chinese:  # marked up on the text as indexed: shown as stored
+            single = search_text.single_characters(query)
+            hits = [replace(hit, title=search_text.shown_text(hit.title, marks, single),
+                            snippet=search_text.shown_text(hit.snippet, marks, single)) for hit in hits]
         return hits
 
     def stored_pages(self, site: str) -> Iterator[ArticleRecord]:

@@ -135,11 +135,19 @@ def test_the_index_follows_an_edited_chinese_article(zh_store):
     assert [hit.url for hit in zh_store.search("安全")] == [ZH_TITLE.url]
 
 
-def test_index_text_sets_cjk_characters_apart_and_shown_text_undoes_it():
+def test_index_text_gives_pairs_and_shown_text_gives_the_text_back():
+    assert index_text("2023年党建工作。") == "2023\u200b年党\u200b党建\u200b建工\u200b工作\u200b作\u200b。"
     for text in ("2023年党建工作。党，建 abc党def", "Plain English, unchanged.", "党", ""):
-        assert shown_text(index_text(text)) == text
+        assert shown_text(index_text(text), ("[", "]")) == text
     assert index_text("Plain English, unchanged.") == "Plain English, unchanged."
-    assert query_text('title:"party building"') == 'title:"party building"'
+    assert query_text('title:"party building" OR inspect*') == 'title:"party building" OR inspect*'
+
+
+def test_one_character_is_marked_alone_and_overlapping_stretches_as_one(zh_store):
+    [hit] = zh_store.search("议", site="zh")
+    assert hit.title == "党建工作会[议]召开"
+    [hit] = zh_store.search("党建工 OR 建工作", site="zh")
+    assert hit.title == "[党建工作]会议召开"
 
 
 # English queries over the fixtures: the results and their order are those of the index

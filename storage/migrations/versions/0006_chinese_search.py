@@ -1,4 +1,4 @@
-"""Chinese full-text search: a second FTS5 index that reads each CJK character as a token.
+"""Chinese full-text search: a second FTS5 index that reads Chinese as overlapping pairs of characters.
 
 The index of revision 0002 (`articles_fts`) stays as it is for queries without Chinese, so
 that their results and ranking do not change; queries with Chinese use `articles_fts_cjk`.
@@ -25,8 +25,8 @@ def _indexed(row: str) -> str:
     return f"{FUNCTION}({row}.title), {FUNCTION}({row}.text)"
 
 
-# The index reads titles and texts through a view that sets CJK characters apart
-# (storage/search_text.py); highlight() and snippet() read that view too. Triggers keep it
+# The index reads titles and texts through a view that turns runs of CJK characters into their
+# pairs (storage/search_text.py); highlight() and snippet() read that view too. Triggers keep it
 # in step with the articles, as those of 0002 do articles_fts.
 FTS_SQLITE = [
     f"CREATE VIEW articles_fts_cjk_text AS SELECT id, {FUNCTION}(title) AS title, {FUNCTION}(text) AS text "
