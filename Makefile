@@ -24,6 +24,7 @@ goldens: $(BIN)/newscrawl
 
 bench: $(BIN)/newscrawl
 	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/search.py
 
 # Generic extraction against plain trafilatura on a folder of real pages with ground truth
 # (format: bench/quality.py); the pages stay outside the repository.

@@ -13,6 +13,9 @@ from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.database import Database
 from datasette.plugins import pm
+from datasette.utils import escape_fts
+
+from storage import search_text
 
 # The name in Datasette's URLs (/newscrawl/articles), fixed whatever the file is called
 # so that the metadata, which is keyed by database name, always applies.
@@ -33,8 +36,9 @@ def datasette(path: Path) -> Datasette:
     checkpointed) and can read a page mid-checkpoint. Datasette only writes
     through canned queries marked `write`, and ours are all reads.
     """
-    if not pm.is_registered(HideRawHtml):
-        pm.register(HideRawHtml, name="newscrawl")
+    for plugin in (HideRawHtml, ChineseSearch):
+        if not pm.is_registered(plugin):
+            pm.register(plugin, name=f"newscrawl-{plugin.__name__}")
     instance = Datasette(metadata=json.loads(METADATA.read_text(encoding="utf-8")), settings=SETTINGS)
     instance.remove_database("_memory")  # added when no file is given, meaningless here
     instance.add_database(Database(instance, path=str(path), is_mutable=True), name=DATABASE)
@@ -64,5 +68,40 @@ class HideRawHtml:
                 await app(scope, receive, send)
 
             return without_raw_html
+
+        return wrap
+
+
+class ChineseSearch:
+    """A Datasette plugin: the articles search box finds Chinese words of any length, as
+    `newscrawl search` does. The full-text index reads Chinese as pairs of characters
+    (storage/search_text.py), so what is searched for (`_search`, `_search_COLUMN`) is
+    rewritten for it, as FTS5 syntax (`_searchmode=raw`, after Datasette's own escaping unless
+    raw was asked for: a one-character term is a prefix query, which escaping would undo);
+    and the index's view gets the SQL function it calls."""
+
+    @staticmethod
+    @hookimpl
+    def prepare_connection(conn):
+        search_text.register_sql_function(conn)
+
+    @staticmethod
+    @hookimpl
+    def asgi_wrapper(datasette):
+        def wrap(app):
+            async def with_chinese_search(scope, receive, send):
+                if scope["type"] == "http" and ARTICLES_TABLE.match(scope["path"]):
+                    query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                    searches = {name for name, value in query
+                                if name.startswith("_search") and name != "_searchmode" and search_text.has_cjk(value)}
+                    if searches:
+                        raw = ("_searchmode", "raw") in query
+                        query = [(name, search_text.query_text(value if raw else escape_fts(value)))
+                                 if name in searches else (name, value)
+                                 for name, value in query if name != "_searchmode"] + [("_searchmode", "raw")]
+                        scope = dict(scope, query_string=urlencode(query).encode("latin-1"))
+                await app(scope, receive, send)
+
+            return with_chinese_search
 
         return wrap

@@ -12,10 +12,12 @@ if _ON_CTRL_C is signal.default_int_handler:
 
 import argparse  # noqa: E402
 import importlib  # noqa: E402
+import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+from importlib.metadata import version  # noqa: E402
 
-from crawler.commands.common import CommandError  # noqa: E402
+from crawler.commands.common import CommandError, add_logging_options, check_log_file, log_level  # noqa: E402
 from crawler.fetch import FetchError  # noqa: E402
 from crawler.recordings import RecordingError  # noqa: E402
 from crawler.sites import SitesFileError  # noqa: E402
@@ -27,6 +29,7 @@ COMMANDS = ["crawl", "record", "sites", "stats", "export", "search", "show", "re
             "extract", "check", "discover"]
 USAGE_ERROR = 2
 UNAVAILABLE = 1  # a page that could not be fetched: not the user's mistake
+LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"  # Scrapy's, as crawls log
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     try:
+        if hasattr(args, "log_file"):  # a command was named
+            check_log_file(args.log_file)
+            if not args.scrapy_logging:
+                logging.basicConfig(level=log_level(args), filename=args.log_file, format=LOG_FORMAT)
         return args.run(args)
     except (CommandError, StoreError, RecordingError, SitesFileError) as exc:
         print(f"newscrawl: {exc}", file=sys.stderr)
@@ -52,13 +59,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newscrawl", description="Collect news from institutional sites.")
+    parser.add_argument("--version", action="version", version=f"newscrawl {version('newscrawl')}")
     parser.set_defaults(run=lambda _args: parser.print_help() or 0)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMANDS:
         command = importlib.import_module(f"crawler.commands.{name.replace('-', '_')}")  # a module name holds no hyphen
         sub = subparsers.add_parser(name, help=command.HELP, description=command.HELP)
         command.add_arguments(sub)
-        sub.set_defaults(run=command.run)
+        add_logging_options(sub)
+        # crawls log through Scrapy, which -v/-q/--log-file reach as settings (scrapy_log_settings)
+        sub.set_defaults(run=command.run, scrapy_logging=getattr(command, "LOGS_THROUGH_SCRAPY", False))
     return parser
 
 

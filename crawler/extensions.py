@@ -26,7 +26,7 @@ def run_counts(stats: dict) -> RunCounts:
         # failed pages, each counted once under its kind (crawler/errors.py)
         errors=sum(count for key, count in stats.items() if key.startswith(ERRORS)),
         # crawler/incremental.py
-        articles_skipped=stats.get("newscrawl/skipped_known", 0) + stats.get("newscrawl/skipped_old", 0),
+        articles_skipped=sum(stats.get(f"newscrawl/skipped_{reason}", 0) for reason in ("known", "old", "recent")),
         not_modified=stats.get("newscrawl/not_modified", 0),
     )
 

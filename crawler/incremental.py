@@ -10,8 +10,8 @@ page costs the server a 304; CountNotModified counts those.
 
 Settings: NEWSCRAWL_REFRESH fetches stored articles again (and walks every list
 page), NEWSCRAWL_FULL walks every list page (as does the crawl after one that did
-not finish), NEWSCRAWL_SINCE (YYYY-MM-DD) skips
-the articles a list dates before that day.
+not finish), NEWSCRAWL_SINCE (YYYY-MM-DD) skips the articles a list dates before
+that day, NEWSCRAWL_UNTIL those it dates after.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from storage import Store
 
 class SkipStoredArticles:
     """Spider middleware: drops requests for stored articles (unless refreshing) and
-    for articles listed before NEWSCRAWL_SINCE; a list page whose articles are all
-    dropped is the last one followed (unless NEWSCRAWL_FULL or NEWSCRAWL_REFRESH)."""
+    for articles listed before NEWSCRAWL_SINCE or after NEWSCRAWL_UNTIL; a list page whose
+    articles are all dropped is the last one followed (unless NEWSCRAWL_FULL or NEWSCRAWL_REFRESH),
+    except when some were dropped for being too recent: older ones come on later pages."""
 
     def __init__(self, crawler):
         settings = crawler.settings
@@ -41,6 +42,8 @@ class SkipStoredArticles:
         self.full = self.refresh or settings.getbool("NEWSCRAWL_FULL")
         since = settings.get("NEWSCRAWL_SINCE")
         self.since = date.fromisoformat(since) if since else None
+        until = settings.get("NEWSCRAWL_UNTIL")
+        self.until = date.fromisoformat(until) if until else None
         self.store: Store | None = None
         self.skipped: set[str] = set()  # an article linked from several list pages counts once
 
@@ -78,9 +81,9 @@ class SkipStoredArticles:
         articles = [o for o in outputs if isinstance(o, Request) and o.meta.get(PAGE) == ARTICLE]
         if not articles:
             return outputs
-        dropped = {id(request) for request in self._not_needed(articles)}
-        walk_on = self.full or len(dropped) < len(articles)
-        return [o for o in outputs if id(o) not in dropped
+        reasons = {id(request): reason for request, reason in self._not_needed(articles)}
+        walk_on = self.full or len(reasons) < len(articles) or "recent" in reasons.values()
+        return [o for o in outputs if id(o) not in reasons
                 and (walk_on or not isinstance(o, Request) or o.meta.get(PAGE) != LIST)]
 
     def _not_needed(self, articles: list[Request]):
@@ -95,12 +98,14 @@ class SkipStoredArticles:
                 reason = "known"
             elif self.since and shown and shown < self.since:
                 reason = "old"
+            elif self.until and shown and shown > self.until:
+                reason = "recent"
             else:
                 continue
             if url not in self.skipped:
                 self.skipped.add(url)
                 self.stats.inc_value(f"newscrawl/skipped_{reason}")
-            yield request
+            yield request, reason
 
 
 class CountNotModified:

@@ -72,7 +72,7 @@ def crawl_outcome(reason: str | None, stats: dict) -> Outcome:
         return Outcome(FAILED, "no start page could be fetched" + (f": {failures}" if failures else
                                                                      " (no answer; see the errors by kind)"),
                        warnings)
-    if reason != FINISHED:  # a CLOSESPIDER_* limit was reached: an intended stop, but a partial crawl
+    if reason not in (FINISHED, "closespider_itemcount"):  # a page/time limit: an intended stop, but partial
         warnings += (f"stopped early: {reason}",)
     return Outcome(FINISHED, None, warnings)
 

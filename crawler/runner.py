@@ -61,7 +61,7 @@ def use_warc(settings: Settings, path: Path) -> None:
 
 
 def use_incremental(settings: Settings, *, refresh: bool = False, full: bool = False,
-                    since: date | None = None) -> None:
+                    since: date | None = None, until: date | None = None) -> None:
     """What a repeat crawl fetches again (crawler/incremental.py)."""
     store_file = database_file(settings["NEWSCRAWL_DB"])
     if store_file:  # each SQLite store keeps its HTTP cache beside it (unless -s HTTPCACHE_DIR=… says otherwise)
@@ -69,6 +69,13 @@ def use_incremental(settings: Settings, *, refresh: bool = False, full: bool = F
     settings.set("NEWSCRAWL_REFRESH", refresh, priority="cmdline")
     settings.set("NEWSCRAWL_FULL", full, priority="cmdline")
     settings.set("NEWSCRAWL_SINCE", since.isoformat() if since else None, priority="cmdline")
+    settings.set("NEWSCRAWL_UNTIL", until.isoformat() if until else None, priority="cmdline")
+
+
+def use_article_limit(settings: Settings, articles: int) -> None:
+    """End each crawl once it has stored this many articles (new or updated): Scrapy's CloseSpider
+    extension closes it with reason "closespider_itemcount", which counts as finished."""
+    settings.set("CLOSESPIDER_ITEMCOUNT", articles, priority="cmdline")
 
 
 def use_recording(settings: Settings, folder: Path) -> None:
@@ -92,7 +99,7 @@ def site_names(settings: Settings) -> list[str]:
     return sorted(get_spider_loader(settings).list())
 
 
-def run_crawls(sites: list[str | type[Spider]], settings: Settings) -> list[CrawlResult]:
+def run_crawls(sites: list[str | type[Spider]], settings: Settings, progress: bool = True) -> list[CrawlResult]:
     """Crawl the sites (spider names, or spider classes made on the spot) side by side in one process;
     returns when all are done, or stopped by a signal (see NewsCrawlerProcess)."""
     process = NewsCrawlerProcess(settings)
@@ -102,12 +109,13 @@ def run_crawls(sites: list[str | type[Spider]], settings: Settings) -> list[Craw
     crawlers = [process.create_crawler(site) for site in sites]
     for crawler in crawlers:
         process.crawl(crawler)
-    progress = Progress(crawlers)
-    progress.start()
+    line = Progress(crawlers)
+    if progress:
+        line.start()
     try:
         process.start()
     finally:
-        progress.stop()
+        line.stop()
     results = []
     for crawler in crawlers:
         # (Scrapy's advice: before a crawl has started, read the underscored attributes)

@@ -140,8 +140,8 @@ def read_scripted_list(response: Response, list_meta: dict, json_list: JsonList 
 
 def report_list_mechanisms(spider: Spider, response: Response, mechanisms: list[str], articles: int) -> None:
     """Says what a start page's list was read from: the stat newscrawl/list_mechanism/<kind> once
-    per kind found, and a log line (INFO; WARNING when the page gave no article at all, naming the
-    URL its script loads data from, if any: that is where such a list usually comes from)."""
+    per kind found, and a log line (INFO; WARNING when the page gave no article at all but names a
+    URL its script loads data from: that is where such a list usually comes from)."""
     kinds = list(dict.fromkeys(mechanisms))
     endpoint = _script_endpoint(response) if not articles else None
     if endpoint:
@@ -151,9 +151,11 @@ def report_list_mechanisms(spider: Spider, response: Response, mechanisms: list[
     read = ", ".join(kinds) or NONE
     if articles:
         spider.logger.info("start page %s: %d article links, list read from %s", response.url, articles, read)
+    elif endpoint:  # a hint beside the run's own warning (crawler/outcomes.py) that no article link was found
+        spider.logger.warning("start page %s: no article link found; its script loads data from %s: "
+                              "declare it as a JSON list", response.url, endpoint)
     else:
-        hint = f"; its script loads data from {endpoint}: declare it as a JSON list" if endpoint else ""
-        spider.logger.warning("start page %s: no article link found (list read from %s)%s", response.url, read, hint)
+        spider.logger.info("start page %s: no article link found (list read from %s)", response.url, read)
 
 
 # -- TRS and VSB pagers ------------------------------------------------------------------

@@ -15,7 +15,7 @@ import re
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,7 +26,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from storage import migrations
+from storage import migrations, search_text
 from storage.models import Article, ArticleFetch, CrawlRun, UrlAlias
 from storage.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex
 from storage.processes import is_gone, this_process
@@ -164,11 +164,15 @@ class CrawlRunView:
         return self.finished_at - self.started_at if self.finished_at else None
 
 
-# The SQLite FTS5 index of titles and texts (migration 0002), queried with its own functions.
+# The SQLite FTS5 indexes of titles and texts, queried with their own functions: the one of
+# migration 0002, and the one of 0006 that reads Chinese as pairs of characters
+# (storage/search_text.py), for queries with Chinese in them.
 _ARTICLES_FTS = table("articles_fts", column("rowid"))
+_ARTICLES_FTS_CJK = table("articles_fts_cjk", column("rowid"))
 # A query word in the headline says more about what the article is about than one in its body.
 _TITLE_WEIGHT = 10.0
 _SNIPPET_WORDS = 24
+_SNIPPET_CJK_TOKENS = 64  # about a token per Chinese character: FTS5's longest snippet
 # SQLite's messages for a query FTS5 cannot parse (others mean the database is unusable)
 _FTS_QUERY_ERROR = re.compile(r"fts5: |unterminated string|no such column|unknown special query")
 
@@ -244,6 +248,8 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
         raise StoreError(f"cannot open database {url}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        # the full-text index's triggers and view call it (migration 0006)
+        event.listen(engine, "connect", search_text.register_sql_function)
     event.listen(engine, "handle_error", functools.partial(_unusable_store, url))
     return engine
 
@@ -361,10 +367,12 @@ class Store:
                                      outcome=outcome.value))
             return outcome
 
-    def articles(self, *sites: str, since: date | None = None, unique: bool = False) -> Iterator[dict]:
+    def articles(self, *sites: str, since: date | None = None, until: date | None = None,
+                 languages: Iterable[str] = (), unique: bool = False) -> Iterator[dict]:
         """Stored articles as plain dicts, by site and oldest first, without the raw HTML.
 
-        ``since`` keeps those published on or after that day (undated ones drop out);
+        ``since`` and ``until`` keep those published on or after, on or before that day (undated
+        ones drop out); ``languages`` those in these languages (ISO 639-1 codes);
         ``unique`` keeps one copy of each story, the earliest, whose URL every other
         copy carries as ``duplicate_of``.
         """
@@ -374,10 +382,7 @@ class Store:
             .outerjoin(original, Article.duplicate_of == original.id)
             .order_by(Article.site, Article.published, Article.id)
         )
-        if sites:
-            query = query.where(Article.site.in_(sites))
-        if since:
-            query = query.where(Article.published >= since)
+        query = query.where(*_article_filters(sites=sites, since=since, until=until, languages=languages))
         if unique:
             query = query.where(Article.duplicate_of.is_(None))
         with self._session() as session:
@@ -453,30 +458,39 @@ class Store:
             return [FetchView(*row) for row in rows]
 
     def search(self, query: str, *, site: str | None = None, since: date | None = None,
+               until: date | None = None, language: str | None = None,
                limit: int = 20, marks: tuple[str, str] = ("[", "]")) -> list[SearchHit]:
         """Articles matching an FTS5 query (words, "phrases", prefix*, AND/OR/NOT, title:word),
-        best first; marks go around the matched words in titles and snippets."""
+        best first; marks go around the matched words in titles and snippets. A Chinese word of
+        any length matches the articles that contain it (storage/search_text.py). site, since
+        and until (publication dates, inclusive) and language narrow the results."""
         if self.engine.dialect.name != "sqlite":
             raise StoreError(f"full-text search needs a SQLite store (FTS5); {self.url} is "
                              f"{self.engine.dialect.name}")
-        index = literal_column(_ARTICLES_FTS.name)
+        chinese = search_text.has_cjk(query)
+        fts = _ARTICLES_FTS_CJK if chinese else _ARTICLES_FTS
+        index = literal_column(fts.name)
+        matches = index.match(search_text.query_text(query) if chinese else query)
         score = func.bm25(index, _TITLE_WEIGHT, 1.0)
+        # Rank in the index alone and keep the best `limit`: titles and snippets are marked for
+        # those only, not for every match.
+        best = select(fts.c.rowid).where(matches)
+        filters = _article_filters(sites=[site] if site else [], since=since, until=until,
+                                   languages=[language] if language else [])
+        if filters:
+            best = best.join(Article, Article.id == fts.c.rowid).where(*filters)
         statement = (
             select(Article.id, Article.url, Article.site, Article.published,
                    func.highlight(index, 0, *marks),
-                   func.snippet(index, 1, *marks, "…", _SNIPPET_WORDS), score)
-            .join_from(_ARTICLES_FTS, Article, Article.id == _ARTICLES_FTS.c.rowid)
-            .where(index.match(query))
+                   func.snippet(index, 1, *marks, "…", _SNIPPET_CJK_TOKENS if chinese else _SNIPPET_WORDS),
+                   score)
+            .join_from(fts, Article, Article.id == fts.c.rowid)
+            .where(matches, fts.c.rowid.in_(best.order_by(score).limit(limit)))
             .order_by(score)
-            .limit(limit)
         )
-        if site:
-            statement = statement.where(Article.site == site)
-        if since:
-            statement = statement.where(Article.published >= since)
         try:
             with self._session() as session:
-                return [SearchHit(*row) for row in session.execute(statement)]
+                hits = [SearchHit(*row) for row in session.execute(statement)]
         except OperationalError as exc:
             reason = str(exc.orig)
             if not _FTS_QUERY_ERROR.match(reason):
@@ -484,6 +498,11 @@ class Store:
             if reason.startswith("no such column"):  # FTS5 reads "covid-19" or "a:b" as a column filter
                 reason += ' (put a word that holds "-" or ":" in double quotes)'
             raise StoreError(f"bad search query {query!r}: {reason}") from None
+        if chinese:  # marked up on the text as indexed: shown as stored
+            single = search_text.single_characters(query)
+            hits = [replace(hit, title=search_text.shown_text(hit.title, marks, single),
+                            snippet=search_text.shown_text(hit.snippet, marks, single)) for hit in hits]
+        return hits
 
     def stored_pages(self, site: str) -> Iterator[ArticleRecord]:
         """A site's articles as stored, each with its raw HTML: what re-extraction reads."""
@@ -619,6 +638,11 @@ class Store:
             ))
         return summaries
 
+    def runs_by_site(self, per_site: int) -> dict[str, list[CrawlRunView]]:
+        """Each site's latest `per_site` crawl runs, newest first."""
+        with self._session() as session:
+            return dict(_latest_runs(session, per_site))
+
     def recent_runs(self, limit: int = 20) -> list[CrawlRunView]:
         """The latest crawl runs of every site, newest first."""
         with self._session() as session:
@@ -633,6 +657,22 @@ def _added_up(counts: Iterable[dict[str, int]]) -> dict[str, int]:
     for each in counts:
         total.update(each)
     return dict(sorted(total.items()))
+
+
+def _article_filters(*, sites: Iterable[str], since: date | None, until: date | None,
+                     languages: Iterable[str]) -> list:
+    """Conditions on articles: of these sites, published between since and until (inclusive;
+    undated ones drop out with either), in these languages. Empty filters are left out."""
+    conditions = []
+    if sites:
+        conditions.append(Article.site.in_(sites))
+    if since:
+        conditions.append(Article.published >= since)
+    if until:
+        conditions.append(Article.published <= until)
+    if languages:
+        conditions.append(Article.language.in_(languages))
+    return conditions
 
 
 def _html(blob: bytes) -> str:

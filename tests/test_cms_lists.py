@@ -305,7 +305,7 @@ def test_start_page_without_any_article_says_where_its_script_loads_data_from(tm
     column.write_text(page, encoding="utf-8")
     stored, _, log = generic_crawl(site, JINHE_START, JINHE_ARTICLES, tmp_path, check=False)
     assert stored == set()
-    assert ("no article link found (list read from script_endpoint); its script loads data from "
+    assert ("no article link found; its script loads data from "
             "http://fgw.jinhe.gov.cn/api/news?column=4521&pageNo=1: declare it as a JSON list") in log
     assert "'newscrawl/list_mechanism/script_endpoint': 1" in log
 

@@ -94,7 +94,10 @@ def test_unrecorded_url_is_a_counted_404_not_a_crash(tmp_path):
     result = newscrawl("crawl", "rocar", "--replay", str(site), "--db", db)
     assert result.returncode == 0, result.stderr
     store = Store(db, create=False)
-    assert store.last_run("rocar").status == "finished"  # one page of many failed: the crawl did its work
+    run = store.last_run("rocar")
+    assert run.status == "finished"  # one page of many failed: the crawl did its work
+    assert (run.counts.errors, run.errors_by_kind) == (1, {"http_status": 1})  # the page, once
+    assert f"failed page (http_status): {missing}: HTTP 404" in result.stderr
     assert len(stored(store, "rocar")) == len(quality("rocar")["articles"]) - 1
 
 

@@ -182,8 +182,9 @@ def test_the_wrong_replay_folder_fails_the_crawl_and_is_no_success(tmp_path):
     result = newscrawl("crawl", "rocar", "--replay", str(FIXTURES / "jfmi"), "--db", db)
     assert result.returncode == 1
     assert result.stdout.splitlines()[1].split()[:2] == ["rocar", "failed"]
-    assert result.stderr.strip() == ("newscrawl: rocar failed: the recordings hold none of the site's URLs "
-                                     "(another --replay folder?)")
+    assert result.stderr.strip().splitlines()[-1] == ("newscrawl: rocar failed: the recordings hold none of the "
+                                                      "site's URLs (another --replay folder?)")
+    assert "failed page (http_status): https://www.rocar.net/en/menu139/: HTTP 404" in result.stderr
     [rocar] = json.loads(newscrawl("stats", "--json", "--db", db).stdout)["sites"]
     assert (rocar["last_outcome"], rocar["last_success"], rocar["failed"]) == ("failed", None, 1)
 

@@ -27,8 +27,14 @@ def rows(db: str) -> list[tuple]:
 
 
 def execute(db: str, statement: str, **params) -> None:
-    with create_engine(db).begin() as connection:
-        connection.execute(text(statement), params)
+    """Through the store's engine: its connections have the SQL function the search index's
+    triggers call (revision 0006)."""
+    store = Store(db, create=False)
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(text(statement), params)
+    finally:
+        store.close()
 
 
 def report(result) -> dict:

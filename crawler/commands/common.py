@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import logging
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -25,6 +26,54 @@ class CommandError(Exception):
 def add_db_option(parser) -> None:
     parser.add_argument("--db", metavar="URL",
                         help="SQLAlchemy database URL (default: $NEWSCRAWL_DB or sqlite:///data/articles.db)")
+
+
+def add_logging_options(parser) -> None:
+    """-v/-q and --log-file, which every command takes (crawler/cli.py adds them)."""
+    group = parser.add_argument_group("logging")
+    loudness = group.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="count", default=0,
+                          help="log more: -v informational messages, -vv debugging ones too")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="log errors only, and draw no progress line")
+    group.add_argument("--log-file", metavar="PATH", help="append log messages to PATH instead of standard error")
+
+
+def log_level(args, default: int = logging.WARNING) -> int:
+    """The level -v/-q ask for: each -v one step below the command's default, -q errors only."""
+    if args.quiet:
+        return logging.ERROR
+    return max(logging.DEBUG, default - 10 * args.verbose)
+
+
+def check_log_file(path: str | None) -> None:
+    """A log file that cannot be written is bad input, said before the command starts."""
+    if path is None:
+        return
+    try:
+        open(path, "a", encoding="utf-8").close()
+    except OSError as exc:
+        raise CommandError(f"cannot write the log file {path}: {exc.strerror}") from None
+
+
+def scrapy_log_settings(args) -> dict[str, str]:
+    """The Scrapy settings (LOG_LEVEL, LOG_FILE) that log a crawl as -v/-q/--log-file ask."""
+    settings = {"LOG_LEVEL": logging.getLevelName(log_level(args))}
+    if args.log_file:
+        settings["LOG_FILE"] = args.log_file
+    return settings
+
+
+def add_until_option(parser, what: str) -> None:
+    parser.add_argument("--until", metavar="DATE", help=f"only {what} on or before DATE (YYYY-MM-DD)")
+
+
+def date_range(args) -> tuple[date | None, date | None]:
+    """--since and --until, checked: dates, in order."""
+    since = parse_date(args.since, "--since") if args.since else None
+    until = parse_date(args.until, "--until") if args.until else None
+    if since and until and until < since:
+        raise CommandError(f"--until {until} is before --since {since}")
+    return since, until
 
 
 def add_settings_option(parser) -> None:

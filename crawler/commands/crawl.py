@@ -1,5 +1,5 @@
-"""newscrawl crawl [SITE ...] [--replay [DIR|WARC]] [--warc FILE] [--refresh] [--full] [--since DATE]
-                [--max-pages N] [--max-list-pages N] [--max-depth N]
+"""newscrawl crawl [SITE ...] [--replay [DIR|WARC]] [--warc FILE] [--refresh] [--full] [--since DATE] [--until DATE]
+                [--max-articles N] [--max-pages N] [--max-list-pages N] [--max-depth N]
                 [--sites-file PATH] [generic --start-url URL --article-pattern REGEX ... | --feed URL | --sitemap URL]"""
 
 import argparse
@@ -7,14 +7,16 @@ from pathlib import Path
 
 from crawler import runner
 from crawler.commands.common import (CommandError, add_db_option, add_generic_site_options, add_json_option,
-                                     add_settings_option, add_sites_file_option, crawl_exit_code,
-                                     describes_generic_site, generic_spider, known_sites, parse_date, print_json,
-                                     print_table, report_outcomes, setting_overrides, table_key, use_sites_file)
+                                     add_settings_option, add_sites_file_option, crawl_exit_code, date_range,
+                                     describes_generic_site, generic_spider, known_sites, print_json, print_table,
+                                     report_outcomes, scrapy_log_settings, setting_overrides, table_key,
+                                     use_sites_file)
 from crawler.recordings import load_replay
 from crawler.sites import GENERIC
 from storage import Store, StoreError
 
 HELP = "crawl sites (all when none is named) into the store"
+LOGS_THROUGH_SCRAPY = True
 
 
 def add_arguments(parser) -> None:
@@ -32,6 +34,11 @@ def add_arguments(parser) -> None:
                         help="walk every list page, not only up to the first with nothing new")
     parser.add_argument("--since", metavar="DATE",
                         help="skip articles the site's list dates before DATE (YYYY-MM-DD)")
+    parser.add_argument("--until", metavar="DATE",
+                        help="skip articles the site's list dates after DATE (YYYY-MM-DD)")
+    parser.add_argument("--max-articles", type=int, metavar="N",
+                        help="end each site's crawl, as finished, after N articles with text "
+                             "(new, updated, unchanged or duplicate); requests under way still complete")
     caps = parser.add_argument_group("caps per run, so that a trap (an endless calendar or pager) ends")
     caps.add_argument("--max-pages", type=_count, metavar="N",
                       help="stop the crawl after N pages (Scrapy's CLOSESPIDER_PAGECOUNT; default: no cap)")
@@ -53,15 +60,19 @@ def _count(value: str) -> int:
 
 
 def run(args) -> int:
-    settings = runner.project_settings(args.db, setting_overrides(args.set))
+    settings = runner.project_settings(args.db, {**scrapy_log_settings(args), **setting_overrides(args.set)})
     for setting, cap in (("CLOSESPIDER_PAGECOUNT", args.max_pages), ("NEWSCRAWL_MAX_LIST_PAGES", args.max_list_pages),
                          ("DEPTH_LIMIT", args.max_depth)):
         if cap is not None:
             settings.set(setting, cap, priority="cmdline")
     use_sites_file(settings, args.sites_file)
     sites = sites_to_crawl(args, settings)
-    runner.use_incremental(settings, refresh=args.refresh, full=args.full,
-                           since=parse_date(args.since, "--since") if args.since else None)
+    since, until = date_range(args)
+    runner.use_incremental(settings, refresh=args.refresh, full=args.full, since=since, until=until)
+    if args.max_articles is not None:
+        if args.max_articles < 1:
+            raise CommandError(f"--max-articles takes a number of articles, 1 or more, not {args.max_articles}")
+        runner.use_article_limit(settings, args.max_articles)
     if args.replay:
         folder = Path(args.replay)
         load_replay(folder)  # fails early, in one line, on a missing folder, a bad manifest or WARC file
@@ -78,7 +89,7 @@ def run(args) -> int:
         store.check_writable()  # a read-only or damaged store is refused before anything is fetched
     finally:
         store.close()
-    results = runner.run_crawls(sites, settings)
+    results = runner.run_crawls(sites, settings, progress=not args.quiet)
     try:
         print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
     except StoreError:

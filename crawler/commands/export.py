@@ -1,4 +1,5 @@
-"""newscrawl export [--format jsonl|csv|parquet] [-o FILE] [--site S ...] [--since DATE] [--unique]"""
+"""newscrawl export [--format jsonl|csv|parquet] [-o FILE] [--site S ...] [--since DATE] [--until DATE]
+                 [--language L ...] [--unique]"""
 
 import csv
 import json
@@ -7,7 +8,8 @@ from contextlib import nullcontext
 from datetime import date
 from itertools import islice
 
-from crawler.commands.common import CommandError, add_db_option, check_stored_sites, existing_store, parse_date
+from crawler.commands.common import (CommandError, add_db_option, add_until_option, check_stored_sites, date_range,
+                                     existing_store)
 
 HELP = "write the stored articles as JSON Lines, CSV or Parquet"
 FIELDS = ["url", "site", "title", "published", "author", "source", "language",
@@ -22,20 +24,23 @@ def add_arguments(parser) -> None:
     parser.add_argument("--site", action="append", default=[], metavar="SITE",
                         help="only this site's articles (repeatable)")
     parser.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD)")
+    add_until_option(parser, "articles published")
+    parser.add_argument("--language", action="append", default=[], metavar="CODE",
+                        help="only articles in this language (ISO 639-1 code as stored: en, zh; repeatable)")
     parser.add_argument("--unique", action="store_true",
                         help="one article per story: leave out reprints of an article stored earlier")
     add_db_option(parser)
 
 
 def run(args) -> int:
-    since = parse_date(args.since, "--since") if args.since else None
+    since, until = date_range(args)
     if args.format == "parquet":
         if not args.output:
             raise CommandError("--format parquet writes a file: add -o FILE")
         _pyarrow()  # a missing extra is reported before anything is read or written
     store = existing_store(args.db)
     check_stored_sites(store, args.site)
-    articles = store.articles(*args.site, since=since, unique=args.unique)
+    articles = store.articles(*args.site, since=since, until=until, languages=args.language, unique=args.unique)
     with _open(args.output, binary=args.format == "parquet") as stream:
         WRITERS[args.format](articles, stream)
     return 0

@@ -4,9 +4,10 @@ from pathlib import Path
 
 from crawler import runner
 from crawler.commands.common import (add_settings_option, add_sites_file_option, crawl_exit_code, known_sites,
-                                     report_outcomes, setting_overrides, use_sites_file)
+                                     report_outcomes, scrapy_log_settings, setting_overrides, use_sites_file)
 
 HELP = "crawl one site live and save every response as a recording"
+LOGS_THROUGH_SCRAPY = True
 
 
 def add_arguments(parser) -> None:
@@ -17,12 +18,12 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    settings = runner.project_settings(overrides=setting_overrides(args.set))
+    settings = runner.project_settings(overrides={**scrapy_log_settings(args), **setting_overrides(args.set)})
     use_sites_file(settings, args.sites_file)
     [site] = known_sites([args.site], settings)
     folder = Path(args.out or f"recordings/{site}")
     runner.use_recording(settings, folder)
-    [result] = runner.run_crawls([site], settings)
+    [result] = runner.run_crawls([site], settings, progress=not args.quiet)
     print(f"recorded {result.counts.pages} responses of {site} into {folder} "
           f"({result.counts.errors} errors, {result.outcome.status})")
     report_outcomes([result])

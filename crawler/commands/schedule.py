@@ -5,7 +5,7 @@ import signal
 from pathlib import Path
 
 from crawler import runner
-from crawler.commands.common import CommandError, add_db_option, use_sites_file
+from crawler.commands.common import CommandError, add_db_option, log_level, use_sites_file
 from crawler.schedule import Scheduler, ScheduleError, load_schedule, log
 from storage import Store
 
@@ -30,7 +30,7 @@ def run(args) -> int:
         # opened (created when new) before any crawl: a bad store is reported at once,
         # and crawls starting side by side never race to create the same one
         Store(db).close()
-    _log_to_stderr()
+    _log_to(args)
     scheduler = Scheduler(schedule)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: scheduler.stop())
@@ -48,8 +48,10 @@ def crawl_site_names(crawl_options) -> list[str]:
     return runner.site_names(settings)
 
 
-def _log_to_stderr() -> None:
-    handler = logging.StreamHandler()
+def _log_to(args) -> None:
+    """The scheduler's own lines (each start and end: INFO) on stderr, or in --log-file."""
+    handler = logging.FileHandler(args.log_file, encoding="utf-8") if args.log_file else logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S %Z"))  # the zone, as stats shows it
     log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    log.setLevel(log_level(args, default=logging.INFO))
+    log.propagate = False  # not a second time through the command's root handler

@@ -1,10 +1,10 @@
-"""newscrawl search QUERY [--site SITE] [--since DATE] [--limit N] [--json]"""
+"""newscrawl search QUERY [--site SITE] [--since DATE] [--until DATE] [--language CODE] [--limit N] [--json]"""
 
 import sys
 from dataclasses import asdict
 
-from crawler.commands.common import (CommandError, add_db_option, add_json_option, check_stored_sites,
-                                     existing_store, parse_date, print_json)
+from crawler.commands.common import (CommandError, add_db_option, add_json_option, add_until_option,
+                                     check_stored_sites, date_range, existing_store, print_json)
 
 HELP = "full-text search over the stored titles and texts, best matches first"
 QUERY_HELP = ('SQLite FTS5 syntax: words (all must occur), "a phrase", prefix*, OR, NOT, '
@@ -18,6 +18,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("query", metavar="QUERY", help=QUERY_HELP)
     parser.add_argument("--site", help="only this site's articles")
     parser.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (YYYY-MM-DD)")
+    add_until_option(parser, "articles published")
+    parser.add_argument("--language", metavar="CODE",
+                        help="only articles in this language (ISO 639-1 code as stored: en, zh)")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="at most N results (default: 20)")
     add_json_option(parser)
     add_db_option(parser)
@@ -26,11 +29,12 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     if args.limit < 1:
         raise CommandError(f"--limit takes a positive number, not {args.limit}")
-    since = parse_date(args.since, "--since") if args.since else None
+    since, until = date_range(args)
     store = existing_store(args.db)
     check_stored_sites(store, [args.site] if args.site else [])
     marks = TERMINAL_MARKS if sys.stdout.isatty() and not args.json else PLAIN_MARKS
-    hits = store.search(args.query, site=args.site, since=since, limit=args.limit, marks=marks)
+    hits = store.search(args.query, site=args.site, since=since, until=until, language=args.language,
+                        limit=args.limit, marks=marks)
     if args.json:
         print_json([{"rank": rank, **asdict(hit)} for rank, hit in enumerate(hits, 1)])
     elif hits:

@@ -1,5 +1,8 @@
-"""newscrawl stats [--runs [N]] [--json]"""
+"""newscrawl stats [--runs [N] | --check] [--json]"""
 
+from dataclasses import asdict
+
+from crawler import health
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, existing_store,
                                      print_json, print_table, shown_time, table_key)
 from storage.store import RECENT_RUNS
@@ -13,14 +16,20 @@ RUN_COLUMNS = ("id", "site", "started", "duration", "outcome", "pages", "new", "
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--runs", nargs="?", type=int, const=20, metavar="N",
-                        help="list the N latest crawl runs instead (default N: 20)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--runs", nargs="?", type=int, const=20, metavar="N",
+                      help="list the N latest crawl runs instead (default N: 20)")
+    mode.add_argument("--check", action="store_true",
+                      help="print one line per site whose last crawl failed or yielded far below its recent "
+                           "median (articles found, no-body share, errors), and exit 1 if there is any")
     add_json_option(parser)
     add_db_option(parser)
 
 
 def run(args) -> int:
     store = existing_store(args.db)
+    if args.check:
+        return check(store, args.json)
     if args.runs is None:
         show_sites(store, args.json)
     elif args.runs < 1:
@@ -60,6 +69,17 @@ def show_sites(store, as_json: bool) -> None:
             print(f"{summary.site} warning: {warning}")
     print(f"no body, failed, errors: over each site's last {RECENT_RUNS} crawl runs (failed: those that did "
           "not finish); `newscrawl stats --runs` lists them")
+
+
+def check(store, as_json: bool) -> int:
+    """Exit status 1 when a site has a problem (crawler/health.py), 0 (and no output) otherwise."""
+    problems = health.problems(store.runs_by_site(health.RUNS_READ))
+    if as_json:
+        print_json([asdict(problem) for problem in problems])
+    else:
+        for problem in problems:
+            print(problem.message)
+    return 1 if problems else 0
 
 
 def show_runs(runs, as_json: bool) -> None:

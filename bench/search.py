@@ -1,0 +1,214 @@
+"""Search latency on a generated store of 100,000 articles, half English, half Chinese.
+
+The articles are made of sentences that Markov chains (words for English, characters for
+Chinese) learnt from the recorded fixture articles spin, so that word frequencies, article
+lengths and Chinese character runs look like the sites'. The store lives in a temporary
+folder. A mix of queries (English words, phrases and prefixes, Chinese terms of 1, 2 and 4
+characters, with and without --site/--since/--language filters) is run through
+Store.search, interleaved with the query newscrawl ran before (which marked every match
+before keeping the best 20), and p50/p95 are printed for both, with their ratio.
+Target: p95 < 50 ms at 100,000 articles.
+Usage: make bench  (or .venv/bin/python bench/search.py [--n ARTICLES] [--rounds N])
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import zlib
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, literal_column, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crawler.runner import FIXTURES  # noqa: E402
+from storage import Store  # noqa: E402
+from storage.models import Article  # noqa: E402
+from storage.search_text import CJK, query_text  # noqa: E402
+from storage.store import _ARTICLES_FTS, _SNIPPET_WORDS, _TITLE_WEIGHT  # noqa: E402
+
+SITES = ["rocar", "jfmi", "4ll", "bluestar", "henan", "sasac", "cnpc", "sinopec"]
+SENTENCES_PER_LANGUAGE = 5000
+LONG_TAIL_WORDS = 20_000  # per language
+TAIL_WORDS_PER_ARTICLE = 8
+BATCH = 2000
+# (query, filters): words and phrases of the sites' own text, a few words of the long tail
+# (by frequency rank) and filters; the broadest ("party", "党建") match half the store or more.
+QUERIES = [
+    ("party", {}), ("safety", {}), ("condolence", {}), ("knowledge contest", {}), ('"party building"', {}),
+    ("inspect*", {}), ("party NOT meeting", {}), ("title:company", {}), ("party", {"site": "jfmi"}),
+    ("work", {"since": date(2023, 1, 1), "until": date(2023, 12, 31)}),
+    ("党", {}), ("党建", {}), ("工作", {}), ("培训", {}), ("党建工作", {}), ("学习教育", {}),
+    ("党建", {"site": "henan"}), ("工作", {"language": "zh"}), ("会议", {"since": date(2023, 1, 1)}),
+    ("党建 学习", {}),
+]
+TAIL_RANKS = [1, 10, 100, 1000]  # long-tail words searched for, in each language
+
+RUN_OF_HAN = re.compile(f"[{CJK}]")
+CHINESE_RUN = re.compile(f"[{CJK}，、；：]+[。！？]")
+ENGLISH_SENTENCE = re.compile(r"[A-Z][^.!?]{20,}[.!?]")
+
+
+def fixture_texts() -> dict[str, list[str]]:
+    """The text of every recorded article (golden files), by language."""
+    texts = defaultdict(list)
+    for golden in FIXTURES.glob("*/pages/*.json"):
+        page = json.loads(golden.read_text(encoding="utf-8"))
+        texts[page.get("language") or "en"].append(page["title"] + "。\n" + "\n".join(page["paragraphs"]))
+    return texts
+
+
+class Chain:
+    """A first-order Markov chain over tokens, spinning sentences of them."""
+
+    def __init__(self, sentences: list[list[str]]):
+        self.next = defaultdict(list)
+        for tokens in sentences:
+            for current, following in zip(["^"] + tokens, tokens + ["$"]):
+                self.next[current].append(following)
+
+    def sentence(self, rng: random.Random, longest: int) -> list[str]:
+        tokens, current = [], "^"
+        while len(tokens) < longest and (current := rng.choice(self.next[current])) != "$":
+            tokens.append(current)
+        return tokens
+
+
+def sentence_pools(rng: random.Random) -> dict[str, list[str]]:
+    texts = fixture_texts()
+    english = Chain([sentence.split() for text in texts["en"] for sentence in ENGLISH_SENTENCE.findall(text)])
+    chinese = Chain([list(sentence) for text in texts["zh"] for sentence in CHINESE_RUN.findall(text)])
+    return {
+        "en": [" ".join(english.sentence(rng, 40)) for _ in range(SENTENCES_PER_LANGUAGE)],
+        "zh": ["".join(chinese.sentence(rng, 80)) for _ in range(SENTENCES_PER_LANGUAGE)],
+    }
+
+
+def long_tail(rng: random.Random, pools: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Words only some articles use (names, places, projects), most frequent first: a few
+    common, most rare, as in news (Zipf). English ones made of syllables, Chinese ones of
+    two or three characters the fixtures use."""
+    syllables = [c + v for c in "bdfghjklmnprstvz" for v in "aeiou"]
+    characters = sorted({c for sentence in pools["zh"] for c in RUN_OF_HAN.findall(sentence)})
+    return {
+        "en": ["".join(rng.choices(syllables, k=3)).capitalize() for _ in range(LONG_TAIL_WORDS)],
+        "zh": ["".join(rng.choices(characters, k=rng.choice((2, 3)))) for _ in range(LONG_TAIL_WORDS)],
+    }
+
+
+def generate(store: Store, count: int, rng: random.Random) -> dict[str, list[str]]:
+    """Fill the store; returns the long-tail words of each language, most frequent first."""
+    pools = sentence_pools(rng)
+    tails = long_tail(rng, pools)
+    weights = [1 / rank for rank in range(1, LONG_TAIL_WORDS + 1)]
+    now = datetime(2026, 11, 30)
+    for start in range(0, count, BATCH):
+        rows = []
+        for number in range(start, min(start + BATCH, count)):
+            language = "zh" if number % 2 else "en"
+            site = SITES[(number // 2) % 4 + (4 if language == "zh" else 0)]
+            joiner = "" if language == "zh" else " "
+            sentences = rng.choices(pools[language], k=rng.randint(6, 30))
+            for word in rng.choices(tails[language], weights, k=TAIL_WORDS_PER_ARTICLE):
+                where = rng.randrange(len(sentences))
+                sentences[where] = joiner.join((word, sentences[where]))
+            paragraphs = [joiner.join(sentences[i:i + 3]) for i in range(0, len(sentences), 3)]
+            rows.append({
+                "url": f"https://{site}.example/{number}.html", "site": site,
+                "title": rng.choice(sentences)[:60], "text": "\n".join(paragraphs), "language": language,
+                "published": date(2015, 1, 1) + timedelta(days=rng.randrange(4000)),
+                "content_hash": f"{number:064x}", "raw_html": zlib.compress(b""),
+                "first_seen": now, "last_seen": now,
+            })
+        with store.engine.begin() as connection:
+            connection.execute(insert(Article), rows)
+    return tails
+
+
+def query_before(store: Store, query: str, limit: int = 20, **filters):
+    """Store.search as it was before: highlight and snippet computed for every match, then sorted."""
+    index = literal_column(_ARTICLES_FTS.name)
+    score = func.bm25(index, _TITLE_WEIGHT, 1.0)
+    statement = (
+        select(Article.id, Article.url, Article.site, Article.published,
+               func.highlight(index, 0, "[", "]"), func.snippet(index, 1, "[", "]", "…", _SNIPPET_WORDS), score)
+        .join_from(_ARTICLES_FTS, Article, Article.id == _ARTICLES_FTS.c.rowid)
+        .where(index.match(query)).order_by(score).limit(limit))
+    if filters.get("site"):
+        statement = statement.where(Article.site == filters["site"])
+    if filters.get("since"):
+        statement = statement.where(Article.published >= filters["since"])
+    with store.engine.connect() as connection:
+        return connection.execute(statement).all()
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(times, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[94] * 1000
+
+
+def timed(call) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="articles in the generated store (default 100000)")
+    parser.add_argument("--rounds", type=int, default=5, help="times each query is run (default 5)")
+    args = parser.parse_args()
+    rng = random.Random(11)
+    with tempfile.TemporaryDirectory(prefix="newscrawl-bench-") as folder:
+        store = Store(f"sqlite:///{Path(folder) / 'articles.db'}")
+        seconds, tails = timed(lambda: generate(store, args.n, rng))
+        print(f"generated {args.n} articles in {seconds:.0f} s "
+              f"({Path(folder, 'articles.db').stat().st_size / 2**20:.0f} MB)")
+        queries = QUERIES + [(tails[language][rank - 1], {}) for language in ("en", "zh") for rank in TAIL_RANKS]
+        now, before, english_now = [], [], []
+        per_query = defaultdict(list)
+        for _ in range(args.rounds):  # interleaved, so that machine noise hits every query alike
+            for query, filters in queries:
+                seconds, hits = timed(lambda: store.search(query, **filters))
+                assert hits, (query, filters)
+                now.append(seconds)
+                per_query[query, str(filters)].append(seconds)
+                if not re.search(f"[{CJK}]", query) and not filters.keys() - {"site", "since"}:
+                    english_now.append(seconds)
+                    before.append(timed(lambda: query_before(store, query, **filters))[0])
+        matches = {(query, str(filters)): count_matches(store, query) for query, filters in queries}
+        store.close()
+    print(f"\n{'query':32}{'filters':28}{'matches':>8}{'median ms':>10}")
+    for (query, filters), times in per_query.items():
+        print(f"{query:32}{filters.replace('datetime.', ''):28}{matches[query, filters]:8}"
+              f"{statistics.median(times) * 1000:10.1f}")
+    print(f"\n{len(queries)} queries x {args.rounds} rounds, limit 20, {args.n} articles")
+    print(f"{'':32}{'p50 ms':>8}{'p95 ms':>8}")
+    for name, times in (("search, all queries", now), ("search, English queries", english_now),
+                        ("before, English queries", before)):
+        p50, p95 = percentiles(times)
+        print(f"{name:32}{p50:8.1f}{p95:8.1f}")
+    ratio = percentiles(before)[1] / percentiles(english_now)[1]
+    p95 = percentiles(now)[1]
+    print(f"p95 before / now (English queries): {ratio:.1f}x; target p95 < 50 ms: {'met' if p95 < 50 else 'NOT met'}")
+
+
+def count_matches(store: Store, query: str) -> int:
+    """How many articles match, whatever the filters: what a ranked search has to score."""
+    index = "articles_fts_cjk" if re.search(f"[{CJK}]", query) else "articles_fts"
+    with store.engine.connect() as connection:
+        return connection.exec_driver_sql(f"SELECT count(*) FROM {index} WHERE {index} MATCH ?",
+                                          (query_text(query),)).scalar()
+
+
+if __name__ == "__main__":
+    main()
