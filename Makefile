@@ -22,8 +22,10 @@ test: $(BIN)/newscrawl
 goldens: $(BIN)/newscrawl
 	$(BIN)/python -m tests.goldens
 
+# Speed: extraction against plain trafilatura, then a replayed crawl of a generated site against a plain loop.
 bench: $(BIN)/newscrawl
 	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/crawl.py
 
 clean:
 	rm -rf $(VENV) data/*.db* .pytest_cache

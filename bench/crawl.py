@@ -1,0 +1,250 @@
+"""Crawl speed: a replayed crawl against a plain single-process trafilatura loop.
+
+Generates a synthetic news site in the recording format (crawler/recordings.py)
+in a temporary folder: N article pages of distinct text (English and Chinese,
+CMS markup as the sites newscrawl crawls have it) behind list pages of 50 links.
+Then, in one run, it times
+
+- the crawl: `newscrawl crawl bench --replay` into a fresh store, a subprocess,
+  wall and CPU time of it and every process it starts (the extraction pool);
+- the loop: `trafilatura.extract(html, url=url, with_metadata=True)` over the same
+  article pages, one process, one page after the other;
+
+and prints both throughputs (articles per second of wall time), their ratio, the
+cores the crawl kept busy (CPU seconds / wall seconds) and its peak RSS (summed
+over its processes, sampled every 50 ms).
+
+Usage: make bench  (or .venv/bin/python bench/crawl.py [--n 5000] [--loop-sample K] [--keep])
+Target (2 cores): crawl >= 2.5x the loop; peak RSS < 400 MB at 50,000 pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "https://news.bench.example"
+LINKS_PER_LIST = 50
+
+_ENGLISH = {
+    "subject": ["The provincial committee", "The group's board", "A delegation from the city", "The ministry",
+                "Local party members", "The regulator", "Engineers of the plant", "The municipal government",
+                "The cooperative", "Volunteers from the district", "The research institute", "The bureau",
+                "Representatives of the union", "The inspection team", "The county office", "The company"],
+    "verb": ["reviewed", "approved", "discussed", "inspected", "launched", "presented", "studied", "announced",
+             "evaluated", "completed", "signed", "promoted", "organised", "reported on", "visited", "planned"],
+    "object": ["the annual work plan", "the new safety rules", "a rural development project",
+               "the training programme", "the budget for next year", "progress on the reform",
+               "the flood prevention measures", "a cooperation agreement", "the results of the audit",
+               "the quality inspection campaign", "a new logistics centre", "the environmental review",
+               "the digital service platform", "measures to support small firms", "the heating network",
+               "the vocational school's curriculum"],
+    "tail": ["in the north district", "with experts from the university", "ahead of the winter season",
+             "after months of preparation", "at a meeting on Tuesday", "in line with national guidance",
+             "together with partner companies", "for the third year running", "under the new framework",
+             "despite tight deadlines", "with the support of residents", "as part of the five-year plan"],
+}
+_CHINESE = ["会议强调", "要坚持以人民为中心", "全面推进", "乡村振兴", "高质量发展", "安全生产", "深化改革",
+            "加强组织建设", "认真落实", "各项工作任务", "进一步提高", "服务水平", "切实做好", "疫情防控",
+            "优化营商环境", "推动产业升级", "党委书记", "主持会议", "听取汇报", "研究部署", "下一步工作",
+            "扎实开展", "专题学习", "生态环境保护", "重点项目建设", "稳步推进", "基层治理", "数字化转型",
+            "科技创新", "人才培养", "监督检查", "责任落实", "民生保障", "城市更新", "交通运输", "水利工程"]
+
+
+def english_text(rng: random.Random, paragraphs: int) -> list[str]:
+    def sentence() -> str:
+        return (f"{rng.choice(_ENGLISH['subject'])} {rng.choice(_ENGLISH['verb'])} "
+                f"{rng.choice(_ENGLISH['object'])} {rng.choice(_ENGLISH['tail'])}, "
+                f"involving {rng.randint(3, 4000)} people and {rng.randint(2, 90)} units.")
+    return [" ".join(sentence() for _ in range(rng.randint(4, 7))) for _ in range(paragraphs)]
+
+
+def chinese_text(rng: random.Random, paragraphs: int) -> list[str]:
+    def sentence() -> str:
+        return "，".join(rng.choice(_CHINESE) for _ in range(rng.randint(3, 6))) + f"，共{rng.randint(2, 900)}人参加。"
+    return ["".join(sentence() for _ in range(rng.randint(4, 7))) for _ in range(paragraphs)]
+
+
+def article_html(number: int, rng: random.Random) -> tuple[str, str]:
+    """(URL, HTML) of article `number`: a CMS template with menus, a date line and a body."""
+    day = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    url = f"{HOST}/news/{day[:7]}/art_{number}.html"
+    chinese = number % 3 == 0
+    paragraphs = (chinese_text if chinese else english_text)(rng, rng.randint(5, 9))
+    title = (paragraphs[0][:24] if chinese else paragraphs[0].split(",")[0])
+    menu = "".join(f'<li><a href="/col/{i}/">{"栏目" if chinese else "Section"} {i}</a></li>' for i in range(30))
+    body = "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+    html = f"""<!DOCTYPE html>
+<html lang="{'zh-CN' if chinese else 'en'}"><head><meta charset="utf-8">
+<title>{title} - News - Bench Group</title>
+<meta name="ArticleTitle" content="{title}"><meta name="PubDate" content="{day} 09:30">
+<meta name="ContentSource" content="{'办公室' if chinese else 'General Office'}">
+<link rel="stylesheet" href="/css/main.css"><script src="/js/jquery.js"></script></head>
+<body><div class="header"><div class="logo"><img src="/img/logo.png" alt="logo"></div>
+<ul class="menu">{menu}</ul></div>
+<div class="location">{'当前位置' if chinese else 'You are here'}: <a href="/">Home</a> &gt; <a href="/news/">News</a></div>
+<div class="article"><h1>{title}</h1>
+<div class="info">{'发布时间' if chinese else 'Date'}: {day} {'来源' if chinese else 'Source'}: {'办公室' if chinese else 'General Office'}</div>
+<div class="TRS_Editor">{body}</div>
+<div class="share">Share to: WeChat Weibo</div></div>
+<div class="footer"><ul class="links">{menu}</ul><p>Copyright 2024 Bench Group. All rights reserved.</p></div>
+</body></html>
+"""
+    return url, html
+
+
+def list_html(page: int, pages: int, links: list[str]) -> str:
+    items = "".join(f'<li><a href="{url}">Article {url.rsplit("_", 1)[-1]}</a></li>' for url in links)
+    pager = "".join(f'<a href="{list_url(i)}">{i + 1}</a> ' for i in range(max(0, page - 2), min(pages, page + 3)))
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>News</title></head><body>"
+            f"<ul class='news'>{items}</ul><div class='pager'>{pager}</div></body></html>")
+
+
+def list_url(page: int) -> str:
+    return f"{HOST}/news/" if page == 0 else f"{HOST}/news/list_{page}.html"
+
+
+def generate(folder: Path, n: int) -> list[tuple[str, Path]]:
+    """Writes the recording (manifest.json, pages/) and a sites file; returns the articles' (URL, body file)."""
+    rng = random.Random(9)
+    pages = folder / "bench" / "pages"
+    pages.mkdir(parents=True)
+    responses, articles = [], []
+    html_type = {"Content-Type": "text/html; charset=utf-8"}
+
+    def add(url: str, name: str, body: str, headers: dict) -> Path:
+        (pages / name).write_text(body, encoding="utf-8")
+        responses.append({"url": url, "status": 200, "headers": headers, "body": f"pages/{name}"})
+        return pages / name
+
+    add(f"{HOST}/robots.txt", "robots.txt", "User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
+    for number in range(n):
+        url, html = article_html(number, rng)
+        articles.append((url, add(url, f"art_{number}.html", html,
+                                  {**html_type, "ETag": f'"a{number}"',
+                                   "Last-Modified": "Mon, 01 Jul 2024 08:00:00 GMT"})))
+    list_count = (n + LINKS_PER_LIST - 1) // LINKS_PER_LIST
+    for page in range(list_count):
+        links = [url for url, _ in articles[page * LINKS_PER_LIST:(page + 1) * LINKS_PER_LIST]]
+        add(list_url(page), f"list_{page}.html", list_html(page, list_count, links), html_type)
+    manifest = {"site": "bench", "responses": responses}
+    (folder / "bench" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (folder / "sites.toml").write_text(
+        f'[sites.bench]\nstart_url = "{list_url(0)}"\n'
+        "article_pattern = '/news/\\d{4}-\\d{2}/art_\\d+\\.html$'\n"
+        "page_pattern = '/news/(list_\\d+\\.html)?$'\n", encoding="utf-8")
+    return articles
+
+
+class TreeRss(threading.Thread):
+    """Samples the summed resident memory of a process and its descendants."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(self.pid)))
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return pids
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def time_crawl(folder: Path) -> dict:
+    store = folder / "store" / "articles.db"
+    store.parent.mkdir()
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "bench", "--replay", str(folder),
+               "--sites-file", str(folder / "sites.toml"), "--db", f"sqlite:///{store}", "--json"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = TreeRss(process.pid)
+    sampler.start()
+    out, err = process.communicate()
+    wall = time.perf_counter() - started
+    sampler.done.set()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if process.returncode != 0:
+        sys.exit(f"the crawl failed ({process.returncode}):\n{err[-3000:]}")
+    summary = json.loads(out)[0]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "rss": sampler.peak, "articles": summary["articles_new"],
+            "errors": summary["errors"], "db_bytes": store.stat().st_size,
+            "cache_bytes": sum(path.stat().st_size for path in store.parent.rglob("*") if path.is_file())
+            - store.stat().st_size}
+
+
+def time_loop(articles: list[tuple[str, Path]]) -> dict:
+    import trafilatura
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for url, path in articles:
+        trafilatura.extract(path.read_text(encoding="utf-8"), url=url, with_metadata=True)
+    return {"wall": time.perf_counter() - started, "cpu": time.process_time() - cpu_started}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=5000, help="article pages of the synthetic site (default 5000)")
+    parser.add_argument("--loop-sample", type=int, metavar="K",
+                        help="time the plain loop on K of the pages only (its rate is per page)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated site and store, print where")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="newscrawl-bench-"))
+    try:
+        articles = generate(folder, args.n)
+        crawl = time_crawl(folder)
+        sample = articles[:args.loop_sample] if args.loop_sample else articles
+        loop = time_loop(sample)
+    finally:
+        if not args.keep:
+            subprocess.run(["rm", "-rf", str(folder)], check=False)
+        else:
+            print(f"kept in {folder}")
+    crawl_rate = crawl["articles"] / crawl["wall"]
+    loop_rate = len(sample) / loop["wall"]
+    print(f"crawl bench: {args.n} article pages, {os.cpu_count()} cores")
+    print(f"{'':22}{'articles/s':>11}{'wall s':>9}{'CPU s':>9}{'cores busy':>11}{'ms CPU/article':>15}")
+    print(f"{'newscrawl crawl':22}{crawl_rate:11.1f}{crawl['wall']:9.1f}{crawl['cpu']:9.1f}"
+          f"{crawl['cpu'] / crawl['wall']:11.2f}{1000 * crawl['cpu'] / max(crawl['articles'], 1):15.2f}")
+    print(f"{'plain trafilatura loop':22}{loop_rate:11.1f}{loop['wall']:9.1f}{loop['cpu']:9.1f}"
+          f"{loop['cpu'] / loop['wall']:11.2f}{1000 * loop['cpu'] / len(sample):15.2f}")
+    print(f"stored {crawl['articles']} of {args.n} articles, {crawl['errors']} errors; "
+          f"store {crawl['db_bytes'] / 2**20:.0f} MB, HTTP cache {crawl['cache_bytes'] / 2**20:.0f} MB")
+    print(f"peak RSS of the crawl  {crawl['rss'] / 2**20:8.0f} MB (all its processes)")
+    print(f"ratio (crawl / loop)   {crawl_rate / loop_rate:8.2f}x the plain loop's throughput")
+
+
+if __name__ == "__main__":
+    main()
