@@ -11,8 +11,8 @@ Then, in one run, it times
   article pages, one process, one page after the other;
 
 and prints both throughputs (articles per second of wall time), their ratio, the
-cores the crawl kept busy (CPU seconds / wall seconds) and its peak RSS (summed
-over its processes, sampled every 50 ms).
+cores the crawl kept busy (CPU seconds / wall seconds) and its peak RSS (the
+proportional set size summed over its processes, sampled every 50 ms).
 
 Usage: make bench  (or .venv/bin/python bench/crawl.py [--n 5000] [--loop-sample K] [--keep])
 Target (2 cores): crawl >= 2.5x the loop; peak RSS < 400 MB at 50,000 pages.
@@ -172,9 +172,10 @@ def _tree(pid: int) -> list[int]:
 
 
 def _rss(pid: int) -> int:
+    """The process's proportional set size: pages it shares with its fork server count once in the sum."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass

@@ -18,7 +18,8 @@ def run_counts(stats: dict) -> RunCounts:
         duplicates=stats.get("newscrawl/articles_duplicate", 0),
         empty_pages=stats.get("newscrawl/empty_pages", 0),
         # failed downloads and spider errors are logged as errors; 4xx/5xx pages are ignored
-        errors=stats.get("log_count/ERROR", 0) + stats.get("httperror/response_ignored_count", 0),
+        errors=stats.get("log_count/ERROR", 0) + stats.get("httperror/response_ignored_count", 0)
+        + stats.get("newscrawl/errors/extraction", 0),
         # crawler/incremental.py
         articles_skipped=stats.get("newscrawl/skipped_known", 0) + stats.get("newscrawl/skipped_old", 0),
         not_modified=stats.get("newscrawl/not_modified", 0),

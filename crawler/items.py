@@ -19,3 +19,5 @@ class ArticleItem:
     source: str | None = None
     language: str | None = None
     text: str | None = None
+    # the near-duplicate index's (band, bucket) keys of the text, computed with the extraction
+    near_duplicate_keys: tuple[tuple[int, str], ...] | None = field(default=None, repr=False)

@@ -7,7 +7,8 @@ import logging
 from scrapy.exceptions import DropItem
 from w3lib.url import canonicalize_url
 
-from crawler.extract import SiteRules, extract
+from crawler.extract import SiteRules
+from crawler.extraction_pool import ExtractionPool, default_workers
 from crawler.items import ArticleItem
 from storage import ArticleRecord, SaveOutcome, Store
 
@@ -15,18 +16,29 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractArticle:
-    """Fills the item's article fields from its HTML with the spider's site rules."""
+    """Fills the item's article fields (and near-duplicate keys) from its HTML with the spider's
+    site rules, in the worker processes of an ExtractionPool (NEWSCRAWL_EXTRACT_WORKERS)."""
 
-    def __init__(self, crawler):
+    def __init__(self, crawler, pool: ExtractionPool):
         self.crawler = crawler
+        self.pool = pool
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        workers = crawler.settings.get("NEWSCRAWL_EXTRACT_WORKERS")
+        return cls(crawler, ExtractionPool(default_workers() if workers in (None, "") else int(workers)))
 
-    def process_item(self, item: ArticleItem) -> ArticleItem:
+    def close_spider(self) -> None:
+        self.pool.close()
+
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
         rules = getattr(self.crawler.spider, "extraction_rules", SiteRules())
-        article = extract(item.html, item.url, rules)
+        try:
+            article, item.near_duplicate_keys = await self.pool.extract(item.html, item.url, rules)
+        except Exception as exc:  # a page extraction cannot read is one counted error, never a stuck crawl
+            self.crawler.stats.inc_value("newscrawl/errors/extraction")
+            logger.warning("cannot extract an article from %s: %s", item.url, exc)
+            raise DropItem(f"extraction failed at {item.url}", log_level="DEBUG") from None
         item.title, item.published, item.author = article.title, article.published, article.author
         item.source, item.language, item.text = article.source, article.language, article.text
         return item

@@ -1,0 +1,93 @@
+"""Extraction off the reactor: worker processes turn HTML into an article and its fingerprint.
+
+Extraction and the near-duplicate fingerprint are most of a crawl's CPU and are
+pure functions of the page, so they run in a pool of worker processes, one per
+core by default (setting NEWSCRAWL_EXTRACT_WORKERS; 0 runs them in the crawl's
+own process). The reactor's thread only downloads, schedules and writes.
+
+Workers are started by a fork server that has imported the extraction code
+once: they inherit neither the reactor nor open database connections, and they
+ignore SIGINT, so that Ctrl-C reaches the crawl alone, which finishes its items
+and then shuts the pool down.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import defer, reactor
+
+from crawler.extract import Article, SiteRules, extract
+from storage.near_duplicates import Fingerprint
+
+# What a page yields: its article, and the near-duplicate index's (band, bucket) keys of its text.
+Extracted = tuple[Article, tuple[tuple[int, str], ...]]
+
+
+def extract_page(html: str, url: str, rules: SiteRules) -> Extracted:
+    """HTML -> (Article, band keys); raises whatever extraction raises on a page it cannot read."""
+    article = extract(html, url, rules)
+    return article, tuple(Fingerprint.of(article.text).band_keys())
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class ExtractionPool:
+    """extract_page() in `workers` processes (in-process when 0), awaited from the reactor."""
+
+    def __init__(self, workers: int):
+        if workers < 0:
+            raise ValueError(f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {workers}")
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+
+    async def extract(self, html: str, url: str, rules: SiteRules) -> Extracted:
+        """The page's (Article, band keys); what extraction raised, re-raised here."""
+        if not self.workers:
+            return extract_page(html, url, rules)
+        if self._executor is None:  # started on the first article: a crawl that finds none starts no process
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["crawler.extraction_pool"])
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_sigint)
+        executor = self._executor
+        try:
+            return await maybe_deferred_to_future(_deferred(executor.submit(extract_page, html, url, rules)))
+        except BrokenProcessPool:  # a worker died (killed, out of memory): its pages fail, a new pool takes the next
+            if self._executor is executor:
+                self._executor = None
+                executor.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def close(self) -> None:
+        """Waits for the pages being extracted, drops those not started, stops the workers."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def _deferred(future: Future) -> defer.Deferred:
+    """A Deferred fired in the reactor's thread with the future's result (or its exception)."""
+    deferred = defer.Deferred()
+
+    def done(finished: Future) -> None:
+        if finished.cancelled():
+            reactor.callFromThread(deferred.cancel)
+        elif finished.exception() is not None:
+            reactor.callFromThread(deferred.errback, finished.exception())
+        else:
+            reactor.callFromThread(deferred.callback, finished.result())
+
+    future.add_done_callback(done)
+    return deferred
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
