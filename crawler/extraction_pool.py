@@ -5,10 +5,11 @@ pure functions of the page, so they run in a pool of worker processes, one per
 core by default (setting NEWSCRAWL_EXTRACT_WORKERS; 0 runs them in the crawl's
 own process). The reactor's thread only downloads, schedules and writes.
 
-Workers are started by a fork server that has imported the extraction code
-once: they inherit neither the reactor nor open database connections, and they
-ignore SIGINT, so that Ctrl-C reaches the crawl alone, which finishes its items
-and then shuts the pool down.
+Workers are forked from the crawl when the first article comes (a crawl that
+finds none starts no process), so they share its imported code. They ignore
+SIGINT, so that Ctrl-C reaches the crawl alone, which finishes its items and
+then shuts the pool down; and they exit by themselves when the crawl dies
+without doing so (kill -9, the OOM killer), rather than outlive it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -27,6 +30,7 @@ from storage.near_duplicates import Fingerprint
 
 # What a page yields: its article, and the near-duplicate index's (band, bucket) keys of its text.
 Extracted = tuple[Article, tuple[tuple[int, str], ...]]
+ORPHAN_CHECK_SECONDS = 1.0
 
 
 def extract_page(html: str, url: str, rules: SiteRules) -> Extracted:
@@ -53,10 +57,9 @@ class ExtractionPool:
         """The page's (Article, band keys); what extraction raised, re-raised here."""
         if not self.workers:
             return extract_page(html, url, rules)
-        if self._executor is None:  # started on the first article: a crawl that finds none starts no process
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.extraction_pool"])
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_sigint)
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                                 initializer=_start_worker, initargs=(os.getpid(),))
         executor = self._executor
         try:
             return await maybe_deferred_to_future(_deferred(executor.submit(extract_page, html, url, rules)))
@@ -89,5 +92,15 @@ def _deferred(future: Future) -> defer.Deferred:
     return deferred
 
 
-def _ignore_sigint() -> None:
+def _start_worker(crawl_pid: int) -> None:
+    """In a new worker: leave the crawl's signals to the crawl, and end with it."""
+    signal.set_wakeup_fd(-1)  # the crawl's event loop listens on that one
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_exit_when_orphaned, args=(crawl_pid,), daemon=True).start()
+
+
+def _exit_when_orphaned(crawl_pid: int) -> None:
+    while os.getppid() == crawl_pid:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(1)

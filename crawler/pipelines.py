@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet import task
 from w3lib.url import canonicalize_url
 
 from crawler.extract import SiteRules
 from crawler.extraction_pool import ExtractionPool, default_workers
 from crawler.items import ArticleItem
-from storage import ArticleRecord, SaveOutcome, Store
+from storage import ArticleRecord, SaveOutcome, Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -63,29 +66,72 @@ class DropEmptyArticles:
 
 class StoreArticles:
     """Saves articles; the store keeps one copy per canonical URL and per text, and
-    links near-duplicates (the same story reprinted elsewhere) into clusters."""
+    links near-duplicates (the same story reprinted elsewhere) into clusters.
 
-    def __init__(self, db_url: str, stats, near_duplicate_threshold: float):
+    Articles are written in batches, one transaction each, of NEWSCRAWL_WRITE_BATCH_SIZE
+    articles or those of NEWSCRAWL_WRITE_BATCH_SECONDS, whichever comes first, and the
+    last batch when the crawl closes. A crawl killed outright loses its unwritten batch:
+    those articles are not stored, so the next crawl fetches them again."""
+
+    def __init__(self, crawler, db_url: str, near_duplicate_threshold: float, batch_size: int,
+                 batch_seconds: float):
+        self.crawler = crawler
         self.db_url = db_url
-        self.stats = stats
+        self.stats = crawler.stats
         self.near_duplicate_threshold = near_duplicate_threshold
+        self.batch_size = max(batch_size, 1)
+        self.batch_seconds = batch_seconds
         self.store: Store | None = None
+        self.batch: list[ArticleItem] = []
+        self.timer = task.LoopingCall(self.write_batch)
+        self.closing = False
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings["NEWSCRAWL_DB"], crawler.stats,
-                   crawler.settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"))
+        settings = crawler.settings
+        return cls(crawler, settings["NEWSCRAWL_DB"],
+                   settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"),
+                   settings.getint("NEWSCRAWL_WRITE_BATCH_SIZE"), settings.getfloat("NEWSCRAWL_WRITE_BATCH_SECONDS"))
 
     def open_spider(self) -> None:
         self.store = Store(self.db_url, near_duplicate_threshold=self.near_duplicate_threshold)
+        self.timer.start(self.batch_seconds, now=False)
 
     def close_spider(self) -> None:
+        self.closing = True
+        self.timer.stop()
+        self.write_batch()
         self.store.close()
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
-        url = canonicalize_url(item.url)
-        outcome = self.store.save_article(ArticleRecord(
-            url=url,
+        self.batch.append(item)
+        if len(self.batch) >= self.batch_size:
+            self.write_batch()
+        return item
+
+    def write_batch(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        try:
+            saved = self._save(batch)
+        except (StoreError, SQLAlchemyError) as exc:  # a full disk, a store locked too long...
+            logger.error("could not store %d articles (%s …): %s", len(batch), batch[0].url, exc)
+            self.stats.inc_value("newscrawl/articles_unwritten", len(batch))
+            if not self.closing:  # a crawl that cannot write stops
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_error"))
+            return
+        for item, result in zip(batch, saved):
+            self.stats.inc_value(f"newscrawl/articles_{result.outcome.value}")
+            if result.outcome is SaveOutcome.DUPLICATE:
+                logger.info("same text as a stored article: %s", item.url)
+            elif result.near_duplicate:
+                self.stats.inc_value("newscrawl/near_duplicates")
+                logger.info("a near-duplicate of a stored article: %s", item.url)
+
+    def _save(self, batch: list[ArticleItem]) -> list:
+        return self.store.save_articles([ArticleRecord(
+            url=canonicalize_url(item.url),
             site=item.site,
             title=item.title,
             text=item.text,
@@ -94,11 +140,5 @@ class StoreArticles:
             source=item.source,
             language=item.language,
             html=item.html,
-        ), run_id=self.stats.get_value("newscrawl/run_id"))
-        self.stats.inc_value(f"newscrawl/articles_{outcome.value}")
-        if outcome is SaveOutcome.DUPLICATE:
-            logger.info("same text as a stored article: %s", item.url)
-        elif outcome is SaveOutcome.NEW and self.store.near_duplicates(self.store.find_article(url=url)):
-            self.stats.inc_value("newscrawl/near_duplicates")
-            logger.info("a near-duplicate of a stored article: %s", item.url)
-        return item
+            near_duplicate_keys=item.near_duplicate_keys,
+        ) for item in batch], run_id=self.stats.get_value("newscrawl/run_id"))

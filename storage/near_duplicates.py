@@ -60,6 +60,8 @@ NUM_PERM, BANDS, ROWS = 128, 32, 4
 DEFAULT_THRESHOLD = 0.5
 MAX_CANDIDATES = 20
 
+Keys = list[tuple[int, str]] | tuple[tuple[int, str], ...]  # (band, bucket) of each band
+
 
 @cache
 def _empty_minhash():
@@ -95,7 +97,7 @@ class Fingerprint:
         runs = range(max(len(tokens) - SHINGLE_SIZE + 1, 1)) if tokens else ()
         return cls(tokens, frozenset(" ".join(tokens[i:i + SHINGLE_SIZE]) for i in runs))
 
-    def band_keys(self) -> list[tuple[int, str]]:
+    def band_keys(self) -> Keys:
         """(band, bucket) of each LSH band; none for a text without words."""
         if not self.shingles:
             return []
@@ -132,22 +134,26 @@ class NearDuplicateIndex:
             raise ValueError(f"the near-duplicate threshold is a similarity in (0, 1], not {threshold}")
         self.threshold = threshold
 
-    def add(self, session: Session, article: Article) -> None:
+    def add(self, session: Session, article: Article, keys: Keys | None = None) -> bool:
         """Index a newly stored (flushed) article and join it to the cluster of its
-        earliest stored copy; when it is older than that cluster's root, it becomes the root."""
-        fingerprint = Fingerprint.of(article.text)
-        keys = fingerprint.band_keys()
-        copies = [candidate for candidate in candidates(session, keys)
-                  if self._is_copy(fingerprint, Fingerprint.of(candidate.text))]
-        if copies:
-            earliest = min(copies, key=_age)
+        earliest stored copy; when it is older than that cluster's root, it becomes the root.
+        keys: its text's band keys, when already computed. True when it has copies."""
+        keys = Fingerprint.of(article.text).band_keys() if keys is None else keys
+        found = candidates(session, keys)
+        if found:  # the full fingerprint is only needed to check candidates, which are rare
+            fingerprint = Fingerprint.of(article.text)
+            found = [candidate for candidate in found
+                     if self._is_copy(fingerprint, Fingerprint.of(candidate.text))]
+        if found:
+            earliest = min(found, key=_age)
             self._join(session, article, earliest.duplicate_of or earliest.id)
         self._store(session, article.id, keys)
+        return bool(found)
 
-    def refresh(self, session: Session, article: Article) -> None:
+    def refresh(self, session: Session, article: Article, keys: Keys | None = None) -> None:
         """Re-index an article whose text changed; it stays in its cluster."""
         session.execute(delete(NearDuplicateBand).where(NearDuplicateBand.article_id == article.id))
-        self._store(session, article.id, Fingerprint.of(article.text).band_keys())
+        self._store(session, article.id, Fingerprint.of(article.text).band_keys() if keys is None else keys)
 
     def _is_copy(self, fingerprint: Fingerprint, candidate: Fingerprint) -> bool:
         return (fingerprint.similarity(candidate) >= self.threshold
@@ -166,13 +172,13 @@ class NearDuplicateIndex:
             article.duplicate_of = root_id
 
     @staticmethod
-    def _store(session: Session, article_id: int, keys: list[tuple[int, str]]) -> None:
+    def _store(session: Session, article_id: int, keys: Keys) -> None:
         if keys:
             session.execute(insert(NearDuplicateBand), [
                 {"band": band, "bucket": bucket, "article_id": article_id} for band, bucket in keys])
 
 
-def candidates(connection: Session | Connection, keys: list[tuple[int, str]]) -> list[Row]:
+def candidates(connection: Session | Connection, keys: Keys) -> list[Row]:
     """The stored articles (id, text, published, duplicate_of) that share most buckets with keys."""
     if not keys:
         return []
