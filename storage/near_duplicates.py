@@ -13,8 +13,9 @@ runs of SHINGLE_SIZE tokens. Two texts are as similar as the Jaccard index of
 their shingle sets, |A ∩ B| / |A ∪ B|; copies are those at least as similar as
 the threshold (DEFAULT_THRESHOLD unless the store is given another).
 
-Index. MinHash (datasketch) condenses a shingle set into NUM_PERM values, each
-the same for two sets with a probability equal to their similarity s. Banded
+Index. MinHash condenses a shingle set into NUM_PERM values, each the same for
+two sets with a probability equal to their similarity s (shingles hashed with
+CRC-32, the NUM_PERM hash functions applied to all of them at once with numpy). Banded
 LSH cuts the values into BANDS bands of ROWS; an article is stored under one
 bucket per band (table near_duplicate_bands) and two articles are candidates
 when they share a bucket in any band, which happens with probability
@@ -42,14 +43,14 @@ story. (Template articles that differ in names only are not told apart.)
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
-from functools import cache
 from datetime import date
 from difflib import SequenceMatcher
 
+import numpy as np
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -63,14 +64,17 @@ MAX_CANDIDATES = 20
 Keys = list[tuple[int, str]] | tuple[tuple[int, str], ...]  # (band, bucket) of each band
 
 
-@cache
-def _empty_minhash():
-    """Its permutations (seed 1, datasketch's affine32 scheme) must never change, or the
-    buckets of stored articles stop matching those of new ones. Imported on first use:
-    datasketch brings scipy, which reading commands (stats, search, --help) do not need."""
-    from datasketch import MinHash
+def _permutations() -> tuple:
+    """MinHash's NUM_PERM hash functions, h(x) = (a * x + b) mod 2**64 >> 32 with a odd: a
+    2-independent family for 32-bit keys (multiply-shift). Drawn from a fixed seed: they must
+    never change, or the buckets of stored articles stop matching those of new ones."""
+    a, b = np.random.default_rng(20261130).integers(0, 2**64, size=(2, NUM_PERM), dtype=np.uint64,
+                                                    endpoint=False)
+    return a | np.uint64(1), b
 
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+
+_A, _B = _permutations()
+_BUCKET_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant folding a band's rows into one 64-bit bucket
 
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -98,15 +102,18 @@ class Fingerprint:
         return cls(tokens, frozenset(" ".join(tokens[i:i + SHINGLE_SIZE]) for i in runs))
 
     def band_keys(self) -> Keys:
-        """(band, bucket) of each LSH band; none for a text without words."""
+        """(band, bucket) of each LSH band; none for a text without words. Shingles are
+        hashed with CRC-32, then every hash function applied to all of them at once."""
         if not self.shingles:
             return []
-        minhash = _empty_minhash().copy()
-        minhash.update_batch([shingle.encode("utf-8") for shingle in self.shingles])
-        hashes = minhash.hashvalues.astype("<u4")  # one byte order, whatever the machine's
-        return [(band, hashlib.blake2b(hashes[band * ROWS:(band + 1) * ROWS].tobytes(),
-                                       digest_size=8).hexdigest())
-                for band in range(BANDS)]
+        hashes = np.fromiter((zlib.crc32(shingle.encode("utf-8")) for shingle in self.shingles),
+                             dtype=np.uint64, count=len(self.shingles))
+        with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+            signature = ((hashes[:, None] * _A + _B) >> np.uint64(32)).min(axis=0).reshape(BANDS, ROWS)
+            buckets = np.zeros(BANDS, dtype=np.uint64)
+            for row in range(ROWS):
+                buckets = buckets * _BUCKET_MIX + signature[:, row]
+        return [(band, f"{bucket:016x}") for band, bucket in enumerate(buckets.tolist())]
 
     def similarity(self, other: Fingerprint) -> float:
         """Jaccard index of the two shingle sets."""
