@@ -36,42 +36,34 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "https://news.bench.example"
 LINKS_PER_LIST = 50
 
-_ENGLISH = {
-    "subject": ["The provincial committee", "The group's board", "A delegation from the city", "The ministry",
-                "Local party members", "The regulator", "Engineers of the plant", "The municipal government",
-                "The cooperative", "Volunteers from the district", "The research institute", "The bureau",
-                "Representatives of the union", "The inspection team", "The county office", "The company"],
-    "verb": ["reviewed", "approved", "discussed", "inspected", "launched", "presented", "studied", "announced",
-             "evaluated", "completed", "signed", "promoted", "organised", "reported on", "visited", "planned"],
-    "object": ["the annual work plan", "the new safety rules", "a rural development project",
-               "the training programme", "the budget for next year", "progress on the reform",
-               "the flood prevention measures", "a cooperation agreement", "the results of the audit",
-               "the quality inspection campaign", "a new logistics centre", "the environmental review",
-               "the digital service platform", "measures to support small firms", "the heating network",
-               "the vocational school's curriculum"],
-    "tail": ["in the north district", "with experts from the university", "ahead of the winter season",
-             "after months of preparation", "at a meeting on Tuesday", "in line with national guidance",
-             "together with partner companies", "for the third year running", "under the new framework",
-             "despite tight deadlines", "with the support of residents", "as part of the five-year plan"],
-}
-_CHINESE = ["会议强调", "要坚持以人民为中心", "全面推进", "乡村振兴", "高质量发展", "安全生产", "深化改革",
-            "加强组织建设", "认真落实", "各项工作任务", "进一步提高", "服务水平", "切实做好", "疫情防控",
-            "优化营商环境", "推动产业升级", "党委书记", "主持会议", "听取汇报", "研究部署", "下一步工作",
-            "扎实开展", "专题学习", "生态环境保护", "重点项目建设", "稳步推进", "基层治理", "数字化转型",
-            "科技创新", "人才培养", "监督检查", "责任落实", "民生保障", "城市更新", "交通运输", "水利工程"]
+# Distinct texts: two stories share a few stock phrases, as real ones do, and little else.
+_WORDS = ("project plan meeting market water energy road school hospital village factory budget report river "
+          "bridge station farm harvest export import policy reform training contract safety quality office "
+          "province county district city bureau committee union company group board member expert worker "
+          "student teacher doctor engineer farmer driver resident visitor official leader partner supplier "
+          "customer investor network platform system service product price cost revenue profit growth loan "
+          "credit tax rule law standard audit review survey study test trial pilot launch opening campaign "
+          "exhibition forum conference seminar workshop course lecture ceremony award prize medal record "
+          "season winter summer spring autumn morning evening week month year decade century history future "
+          "north south east west central coastal rural urban local national regional global digital green "
+          "new old large small major minor public private joint early late first second third final").split()
+_CHARACTERS = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说"
+               "产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使"
+               "点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看"
+               "原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员"
+               "革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区")
 
 
 def english_text(rng: random.Random, paragraphs: int) -> list[str]:
     def sentence() -> str:
-        return (f"{rng.choice(_ENGLISH['subject'])} {rng.choice(_ENGLISH['verb'])} "
-                f"{rng.choice(_ENGLISH['object'])} {rng.choice(_ENGLISH['tail'])}, "
-                f"involving {rng.randint(3, 4000)} people and {rng.randint(2, 90)} units.")
+        words = [rng.choice(_WORDS) for _ in range(rng.randint(10, 22))]
+        return f"{words[0].title()} {' '.join(words[1:])}, {rng.randint(3, 4000)} in total."
     return [" ".join(sentence() for _ in range(rng.randint(4, 7))) for _ in range(paragraphs)]
 
 
 def chinese_text(rng: random.Random, paragraphs: int) -> list[str]:
     def sentence() -> str:
-        return "，".join(rng.choice(_CHINESE) for _ in range(rng.randint(3, 6))) + f"，共{rng.randint(2, 900)}人参加。"
+        return "".join(rng.choice(_CHARACTERS) for _ in range(rng.randint(15, 40))) + f"，共{rng.randint(2, 900)}人。"
     return ["".join(sentence() for _ in range(rng.randint(4, 7))) for _ in range(paragraphs)]
 
 

@@ -68,7 +68,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
-HTTPCACHE_GZIP = True
+# one SQLite file per store, HTTPCACHE_DIR/<store name>.sqlite (crawler/httpcache.py)
+HTTPCACHE_STORAGE = "crawler.httpcache.SqliteCacheStorage"
 # beside the default store; `newscrawl crawl` keeps it beside whichever SQLite store it fills
 HTTPCACHE_DIR = os.path.abspath("data/httpcache")
 # a cached page is never taken on trust: the server is always asked, and may answer 304
