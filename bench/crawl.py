@@ -10,8 +10,8 @@ Then, in one run, it times
 - the loop: `trafilatura.extract(html, url=url, with_metadata=True)` over the same
   article pages, one process, one page after the other;
 
-and prints both throughputs (articles per second of wall time), their ratio, the
-cores the crawl kept busy (CPU seconds / wall seconds) and its peak RSS (the
+and prints both throughputs (articles per second of wall time), their ratio, how
+long reading commands take on the crawled store (best of three), the cores the crawl kept busy (CPU seconds / wall seconds) and its peak RSS (the
 proportional set size summed over its processes, sampled every 50 ms).
 
 Usage: make bench  (or .venv/bin/python bench/crawl.py [--n 5000] [--loop-sample K] [--keep])
@@ -198,6 +198,23 @@ def time_crawl(folder: Path) -> dict:
             - store.stat().st_size}
 
 
+def time_commands(folder: Path) -> dict[str, float]:
+    """Best of three wall times of reading commands on the crawled store: how quickly they start."""
+    db = f"sqlite:///{folder / 'store' / 'articles.db'}"
+    commands = {"--help": ["--help"], "stats": ["stats", "--db", db], "search": ["search", "committee", "--db", db],
+                "show": ["show", "1", "--db", db]}
+    best = {}
+    for name, arguments in commands.items():
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "crawler.cli", *arguments], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - started)
+        best[name] = min(times)
+    return best
+
+
 def time_loop(articles: list[tuple[str, Path]]) -> dict:
     import trafilatura
 
@@ -218,6 +235,7 @@ def main() -> None:
     try:
         articles = generate(folder, args.n)
         crawl = time_crawl(folder)
+        commands = time_commands(folder)
         sample = articles[:args.loop_sample] if args.loop_sample else articles
         loop = time_loop(sample)
     finally:
@@ -236,6 +254,7 @@ def main() -> None:
     print(f"stored {crawl['articles']} of {args.n} articles, {crawl['errors']} errors; "
           f"store {crawl['db_bytes'] / 2**20:.0f} MB, HTTP cache {crawl['cache_bytes'] / 2**20:.0f} MB")
     print(f"peak RSS of the crawl  {crawl['rss'] / 2**20:8.0f} MB (all its processes)")
+    print("command start (s)      " + "  ".join(f"{name} {seconds:.2f}" for name, seconds in commands.items()))
     print(f"ratio (crawl / loop)   {crawl_rate / loop_rate:8.2f}x the plain loop's throughput")
 
 

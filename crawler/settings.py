@@ -10,6 +10,7 @@ import os
 from scrapy.settings.default_settings import DEFAULT_REQUEST_HEADERS as SCRAPY_REQUEST_HEADERS
 
 from crawler import __version__
+from storage import DEFAULT_URL
 
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["spiders"]
@@ -19,7 +20,7 @@ NEWSPIDER_MODULE = "spiders"
 SPIDER_LOADER_CLASS = "crawler.sites.SiteLoader"
 NEWSCRAWL_SITES_FILE = "sites.toml"
 
-NEWSCRAWL_DB = os.environ.get("NEWSCRAWL_DB", "sqlite:///data/articles.db")
+NEWSCRAWL_DB = os.environ.get("NEWSCRAWL_DB", DEFAULT_URL)
 NEWSCRAWL_CONTACT = os.environ.get("NEWSCRAWL_CONTACT", "https://github.com/newscrawl/newscrawl")
 USER_AGENT = f"newscrawl/{__version__} (+{NEWSCRAWL_CONTACT})"
 

@@ -48,9 +48,9 @@ import unicodedata
 import zlib
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from difflib import SequenceMatcher
 
-import numpy as np
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -64,17 +64,18 @@ MAX_CANDIDATES = 20
 Keys = list[tuple[int, str]] | tuple[tuple[int, str], ...]  # (band, bucket) of each band
 
 
-def _permutations() -> tuple:
-    """MinHash's NUM_PERM hash functions, h(x) = (a * x + b) mod 2**64 >> 32 with a odd: a
-    2-independent family for 32-bit keys (multiply-shift). Drawn from a fixed seed: they must
-    never change, or the buckets of stored articles stop matching those of new ones."""
+@cache
+def _minhash_parameters() -> tuple:
+    """MinHash's NUM_PERM hash functions, h(x) = (a * x + b) mod 2**64 >> 32 with a odd (a
+    2-independent family for 32-bit keys: multiply-shift), and the odd constant that folds a
+    band's rows into one 64-bit bucket. Drawn from a fixed seed: they must never change, or the
+    buckets of stored articles stop matching those of new ones. numpy is imported on first use:
+    reading commands (stats, search, --help) do not need it."""
+    import numpy as np
+
     a, b = np.random.default_rng(20261130).integers(0, 2**64, size=(2, NUM_PERM), dtype=np.uint64,
                                                     endpoint=False)
-    return a | np.uint64(1), b
-
-
-_A, _B = _permutations()
-_BUCKET_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant folding a band's rows into one 64-bit bucket
+    return np, a | np.uint64(1), b, np.uint64(0x9E3779B97F4A7C15)
 
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -106,13 +107,14 @@ class Fingerprint:
         hashed with CRC-32, then every hash function applied to all of them at once."""
         if not self.shingles:
             return []
+        np, multipliers, offsets, bucket_mix = _minhash_parameters()
         hashes = np.fromiter((zlib.crc32(shingle.encode("utf-8")) for shingle in self.shingles),
                              dtype=np.uint64, count=len(self.shingles))
         with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
-            signature = ((hashes[:, None] * _A + _B) >> np.uint64(32)).min(axis=0).reshape(BANDS, ROWS)
+            signature = ((hashes[:, None] * multipliers + offsets) >> np.uint64(32)).min(axis=0).reshape(BANDS, ROWS)
             buckets = np.zeros(BANDS, dtype=np.uint64)
             for row in range(ROWS):
-                buckets = buckets * _BUCKET_MIX + signature[:, row]
+                buckets = buckets * bucket_mix + signature[:, row]
         return [(band, f"{bucket:016x}") for band, bucket in enumerate(buckets.tolist())]
 
     def similarity(self, other: Fingerprint) -> float:

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import Engine, column, create_engine, event, func, inspect, literal_column, select, table
@@ -61,7 +62,7 @@ class ArticleRecord:
     # the near-duplicate index's (band, bucket) keys of the text, when already computed (by an extraction worker)
     near_duplicate_keys: tuple[tuple[int, str], ...] | None = field(default=None, repr=False)
 
-    @property
+    @cached_property  # read several times when the record is saved
     def content_hash(self) -> str:
         return text_hash(self.text)
 
@@ -218,6 +219,10 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+# Where the store is when no URL is given (crawler/settings.py: NEWSCRAWL_DB).
+DEFAULT_URL = "sqlite:///data/articles.db"
 
 
 # The columns an article is read back with (the raw HTML stays in the store).

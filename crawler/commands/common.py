@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
 
-from scrapy.spiderloader import get_spider_loader
+from storage import DEFAULT_URL, Store
 
-from crawler import runner
-from storage import Store
+# Scrapy (crawler.runner, the spider loader) is imported by the functions that need it:
+# reading commands start without it.
 
 
 class CommandError(Exception):
@@ -57,6 +58,8 @@ def setting_overrides(pairs: list[str]) -> dict[str, str]:
 
 def known_sites(requested: list[str], settings) -> list[str]:
     """The requested spider names, checked; all of them when none is requested."""
+    from crawler import runner
+
     known = runner.site_names(settings)
     unknown = [site for site in requested if site not in known]
     if unknown:
@@ -81,12 +84,20 @@ def parse_date(value: str, option: str) -> date:
 
 
 def spider_class(name: str, settings):
+    from scrapy.spiderloader import get_spider_loader
+
     return get_spider_loader(settings).load(name)
 
 
 def existing_store(db: str | None) -> Store:
     """The store for a reading command: never created by reading it."""
-    return Store(runner.project_settings(db)["NEWSCRAWL_DB"], create=False)
+    return Store(store_url(db), create=False)
+
+
+def store_url(db: str | None) -> str:
+    """The store a command works on: --db, else $NEWSCRAWL_DB, else the default
+    (what the project settings' NEWSCRAWL_DB says, read without loading Scrapy)."""
+    return db or os.environ.get("NEWSCRAWL_DB") or DEFAULT_URL
 
 
 def print_table(rows: list[tuple], left: tuple[int, ...] = (0,)) -> None:
