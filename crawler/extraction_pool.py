@@ -33,9 +33,17 @@ Extracted = tuple[Article, tuple[tuple[int, str], ...]]
 ORPHAN_CHECK_SECONDS = 1.0
 
 
+class ExtractionFailed(Exception):
+    """Extraction raised on a page; the message is its reason. (What extraction raises, lxml's
+    errors among them, cannot always cross from a worker process: this always can.)"""
+
+
 def extract_page(html: str, url: str, rules: SiteRules) -> Extracted:
-    """HTML -> (Article, band keys); raises whatever extraction raises on a page it cannot read."""
-    article = extract(html, url, rules)
+    """HTML -> (Article, band keys); ExtractionFailed on a page extraction cannot read."""
+    try:
+        article = extract(html, url, rules)
+    except Exception as exc:
+        raise ExtractionFailed(str(exc) or type(exc).__name__) from None
     return article, tuple(Fingerprint.of(article.text).band_keys())
 
 
@@ -54,7 +62,8 @@ class ExtractionPool:
         self._executor: ProcessPoolExecutor | None = None
 
     async def extract(self, html: str, url: str, rules: SiteRules) -> Extracted:
-        """The page's (Article, band keys); what extraction raised, re-raised here."""
+        """The page's (Article, band keys); ExtractionFailed when extraction raised, BrokenProcessPool
+        when the worker died."""
         if not self.workers:
             return extract_page(html, url, rules)
         if self._executor is None:
