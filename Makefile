@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test goldens bench clean
+.PHONY: demo test test-all goldens bench clean
 
 $(BIN)/newscrawl: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -15,7 +15,11 @@ $(BIN)/newscrawl: pyproject.toml constraints.txt
 demo: $(BIN)/newscrawl
 	$(BIN)/newscrawl crawl --replay
 
+# The quick suite; test-all adds the slow end-to-end tests (CI runs it).
 test: $(BIN)/newscrawl
+	$(BIN)/pytest -q -m "not slow"
+
+test-all: $(BIN)/newscrawl
 	$(BIN)/pytest -q
 
 # Rewrite the golden files from the current extraction; review the diff line by line.

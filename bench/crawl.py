@@ -144,10 +144,12 @@ class TreeRss(threading.Thread):
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.peak, self.done = pid, 0, threading.Event()
+        self.main_cpu = 0.0  # CPU seconds of the crawl's own process (not its workers), as last seen
 
     def run(self) -> None:
         while not self.done.wait(0.05):
             self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(self.pid)))
+            self.main_cpu = _cpu(self.pid) or self.main_cpu
 
 
 def _tree(pid: int) -> list[int]:
@@ -161,6 +163,14 @@ def _tree(pid: int) -> list[int]:
         except OSError:
             pass
     return pids
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _rss(pid: int) -> int:
@@ -192,7 +202,7 @@ def time_crawl(folder: Path) -> dict:
         sys.exit(f"the crawl failed ({process.returncode}):\n{err[-3000:]}")
     summary = json.loads(out)[0]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "rss": sampler.peak, "articles": summary["articles_new"],
+    return {"wall": wall, "cpu": cpu, "main_cpu": sampler.main_cpu, "rss": sampler.peak, "articles": summary["articles_new"],
             "errors": summary["errors"], "db_bytes": store.stat().st_size,
             "cache_bytes": sum(path.stat().st_size for path in store.parent.rglob("*") if path.is_file())
             - store.stat().st_size}
@@ -253,6 +263,13 @@ def main() -> None:
           f"{loop['cpu'] / loop['wall']:11.2f}{1000 * loop['cpu'] / len(sample):15.2f}")
     print(f"stored {crawl['articles']} of {args.n} articles, {crawl['errors']} errors; "
           f"store {crawl['db_bytes'] / 2**20:.0f} MB, HTTP cache {crawl['cache_bytes'] / 2**20:.0f} MB")
+    main_ms = 1000 * crawl["main_cpu"] / max(crawl["articles"], 1)
+    cores = os.cpu_count() or 1
+    # the crawl's own process is one core's work, the rest spreads over the others
+    bound = 1000 / max(main_ms, 1000 * crawl["cpu"] / max(crawl["articles"], 1) / cores)
+    print(f"crawl's own process    {main_ms:8.2f} ms CPU/article (the rest in its workers); on {cores} idle cores "
+          f"at most {bound:.0f} articles/s, {bound * loop['cpu'] / len(sample):.2f}x the loop's "
+          "CPU-bound rate")
     print(f"peak RSS of the crawl  {crawl['rss'] / 2**20:8.0f} MB (all its processes)")
     print("command start (s)      " + "  ".join(f"{name} {seconds:.2f}" for name, seconds in commands.items()))
     print(f"ratio (crawl / loop)   {crawl_rate / loop_rate:8.2f}x the plain loop's throughput")

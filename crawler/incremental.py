@@ -10,11 +10,13 @@ page costs the server a 304; CountNotModified counts those.
 
 Settings: NEWSCRAWL_REFRESH fetches stored articles again (and walks every list
 page), NEWSCRAWL_FULL walks every list page, NEWSCRAWL_SINCE (YYYY-MM-DD) skips
-the articles a list dates before that day.
+the articles a list dates before that day. A crawl after one that did not finish
+walks every list page, as NEWSCRAWL_FULL does.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from scrapy import Request, signals
@@ -24,6 +26,8 @@ from w3lib.url import canonicalize_url
 
 from spiders.base import ARTICLE, LIST, LIST_DATE, PAGE
 from storage import Store
+
+logger = logging.getLogger(__name__)
 
 
 class SkipStoredArticles:
@@ -47,6 +51,12 @@ class SkipStoredArticles:
         if not crawler.settings.get("NEWSCRAWL_DB"):
             raise NotConfigured("NEWSCRAWL_DB is not set")
         middleware = cls(crawler)
+        if not middleware.full and not _last_run_finished(middleware.db_url, crawler.spidercls.name):
+            # The last crawl stopped part-way (killed, interrupted, failed): the articles of its
+            # unwritten batch, and the list pages it never reached, may lie beyond the first list
+            # page with nothing new. This crawl walks them all once.
+            logger.info("the last crawl of %s did not finish: walking every list page", crawler.spidercls.name)
+            middleware.full = True
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -91,6 +101,16 @@ class SkipStoredArticles:
                 self.skipped.add(url)
                 self.stats.inc_value(f"newscrawl/skipped_{reason}")
             yield request
+
+
+def _last_run_finished(db_url: str, site: str) -> bool:
+    """Whether the site's latest crawl run (before this one starts) finished; True when it has none."""
+    store = Store(db_url)
+    try:
+        last = store.last_run(site)
+    finally:
+        store.close()
+    return last is None or last.status == "finished"
 
 
 class CountNotModified:
