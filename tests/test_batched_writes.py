@@ -5,6 +5,8 @@ import json
 import sqlite3
 from contextlib import closing
 
+import pytest
+
 from tests.cli_runner import newscrawl
 
 KILL_SWITCH = {"crawler.pipelines.ExtractArticle": 100, "crawler.pipelines.DropEmptyArticles": 200,
@@ -17,6 +19,7 @@ def stored_articles(db) -> list[tuple]:
                                   "ORDER BY url").fetchall()
 
 
+@pytest.mark.slow
 def test_a_crawl_killed_mid_batch_loses_that_batch_and_the_next_crawl_fetches_it(tmp_path):
     whole, killed = tmp_path / "whole" / "articles.db", tmp_path / "killed" / "articles.db"
     whole.parent.mkdir(), killed.parent.mkdir()

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from contextlib import closing
 
+import pytest
+
 from tests.cli_runner import ROOT, newscrawl
 
 
@@ -25,6 +27,7 @@ def test_each_store_has_its_own_cache_file(tmp_path):
     assert all("jfmi" in url for url in cached_urls(caches / "second.sqlite"))
 
 
+@pytest.mark.slow
 def test_crawls_running_at_once_share_a_store_and_its_cache(tmp_path):
     db = f"sqlite:///{tmp_path / 'articles.db'}"
     assert newscrawl("crawl", "rocar", "--replay", "--db", db).returncode == 0  # the store exists

@@ -227,6 +227,7 @@ def labelled(tmp_path_factory) -> LabelledRun:
     return LabelledRun(articles, stored, tuple(steps))
 
 
+@pytest.mark.slow
 def test_precision_and_recall_on_a_labelled_set(labelled, capsys):
     story = {article.url: article.story for article in labelled.articles}
     links = [(url, article["duplicate_of"]) for url, article in labelled.stored.items() if article["duplicate_of"]]
@@ -248,6 +249,7 @@ def test_precision_and_recall_on_a_labelled_set(labelled, capsys):
     assert precision >= 0.99 and recall >= 0.95
 
 
+@pytest.mark.slow
 def test_a_lookup_costs_the_same_with_twice_as_many_articles_stored(labelled):
     with_half, with_all = labelled.lookup_steps
     assert with_all <= with_half * 1.1
