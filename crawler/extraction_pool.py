@@ -23,7 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, reactor
+from twisted.internet import defer
 
 from crawler.extract import Article, SiteRules, extract
 from storage.near_duplicates import Fingerprint
@@ -47,9 +47,14 @@ def extract_page(html: str, url: str, rules: SiteRules) -> Extracted:
     return article, tuple(Fingerprint.of(article.text).band_keys())
 
 
-def default_workers() -> int:
-    """One worker per core this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def worker_count(setting) -> int:
+    """The number of workers NEWSCRAWL_EXTRACT_WORKERS asks for: empty (or unset) means one per
+    core this process may run on; ValueError, saying so, for anything but a whole number >= 0."""
+    if setting in (None, ""):
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if isinstance(setting, int) or str(setting).strip().isdigit():
+        return int(setting)
+    raise ValueError(f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {setting!r}")
 
 
 class ExtractionPool:
@@ -57,7 +62,7 @@ class ExtractionPool:
 
     def __init__(self, workers: int):
         if workers < 0:
-            raise ValueError(f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {workers}")
+            raise ValueError(f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {workers!r}")
         self.workers = workers
         self._executor: ProcessPoolExecutor | None = None
 
@@ -87,6 +92,8 @@ class ExtractionPool:
 
 def _deferred(future: Future) -> defer.Deferred:
     """A Deferred fired in the reactor's thread with the future's result (or its exception)."""
+    from twisted.internet import reactor  # the one Scrapy installed: importing it earlier would install another
+
     deferred = defer.Deferred()
 
     def done(finished: Future) -> None:

@@ -11,7 +11,7 @@ from twisted.internet import task
 from w3lib.url import canonicalize_url
 
 from crawler.extract import SiteRules
-from crawler.extraction_pool import ExtractionPool, default_workers
+from crawler.extraction_pool import ExtractionPool, worker_count
 from crawler.items import ArticleItem
 from storage import ArticleRecord, SaveOutcome, Store, StoreError
 
@@ -28,8 +28,7 @@ class ExtractArticle:
 
     @classmethod
     def from_crawler(cls, crawler):
-        workers = crawler.settings.get("NEWSCRAWL_EXTRACT_WORKERS")
-        return cls(crawler, ExtractionPool(default_workers() if workers in (None, "") else int(workers)))
+        return cls(crawler, ExtractionPool(worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_WORKERS"))))
 
     def close_spider(self) -> None:
         self.pool.close()

@@ -12,6 +12,7 @@ from crawler.extraction_pool import ExtractionPool, extract_page
 from storage.near_duplicates import Fingerprint
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import article_pages, spider_class
+from tests.test_cli import assert_one_line_error
 
 HOST = "https://pool.example"
 ARTICLE = ("<html><head><title>{title}</title></head><body><h1>{title}</h1>"
@@ -29,6 +30,13 @@ def test_a_worker_gives_the_article_and_the_buckets_of_its_text():
 def test_workers_below_zero_are_refused():
     with pytest.raises(ValueError, match="NEWSCRAWL_EXTRACT_WORKERS"):
         ExtractionPool(-1)
+
+
+@pytest.mark.parametrize("setting", ["-1", "two", "1.5"])
+def test_a_bad_workers_setting_is_one_line_before_crawling(tmp_path, setting):
+    result = newscrawl("crawl", "jfmi", "--replay", "--db", f"sqlite:///{tmp_path / 'articles.db'}",
+                       "-s", f"NEWSCRAWL_EXTRACT_WORKERS={setting}")
+    assert_one_line_error(result, f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {setting!r}")
 
 
 @pytest.fixture

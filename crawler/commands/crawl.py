@@ -9,6 +9,7 @@ from crawler import runner
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, add_settings_option,
                                      add_sites_file_option, known_sites, parse_date, print_json, print_table,
                                      setting_overrides, use_sites_file)
+from crawler.extraction_pool import worker_count
 from crawler.recordings import load_recordings
 from crawler.sites import GENERIC
 from spiders.generic import GenericSpider
@@ -58,6 +59,10 @@ def run(args) -> int:
     except ValueError:
         raise CommandError("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD is a similarity in (0, 1], not "
                            f"{settings['NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD']!r}") from None
+    try:
+        worker_count(settings.get("NEWSCRAWL_EXTRACT_WORKERS"))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     results = runner.run_crawls(sites, settings)
     print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
     return 0 if all(result.outcome == "finished" for result in results) else 1
