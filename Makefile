@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test goldens bench quality clean
+.PHONY: demo test test-quick goldens bench quality clean
 
 $(BIN)/newscrawl: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -15,15 +15,22 @@ $(BIN)/newscrawl: pyproject.toml constraints.txt
 demo: $(BIN)/newscrawl
 	$(BIN)/newscrawl crawl --replay
 
+# The whole suite (CI runs it); test-quick leaves out the slow end-to-end tests, for while you work.
 test: $(BIN)/newscrawl
 	$(BIN)/pytest -q
+
+test-quick: $(BIN)/newscrawl
+	$(BIN)/pytest -q -m "not slow"
 
 # Rewrite the golden files from the current extraction; review the diff line by line.
 goldens: $(BIN)/newscrawl
 	$(BIN)/python -m tests.goldens
 
+# Speed: extraction against plain trafilatura, a replayed crawl of a generated site against a plain loop,
+# search latency at 100,000 articles.
 bench: $(BIN)/newscrawl
 	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/search.py
 
 # Generic extraction against plain trafilatura on a folder of real pages with ground truth

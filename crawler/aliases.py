@@ -5,9 +5,9 @@ NameArticles (spider middleware) gives each ArticleItem its name: the page's
 article of the site, else the URL it was fetched from; every other URL that led
 to the page (the first request's URL, redirect and meta-refresh sources, the
 fetched URL when the canonical one differs) becomes an alias of the item.
-RecordAliases (item pipeline, after StoreArticles) files the aliases of a stored
-article in the store, so that an incremental crawl knows them as stored; also
-the source of a redirect to a page fetched already, which Scrapy drops.
+StoreArticles files an item's aliases with the article, so that an incremental
+crawl knows them as stored; RecordAliases files the source of a redirect to a
+page fetched already, which Scrapy drops, when the crawl ends.
 """
 
 from __future__ import annotations
@@ -69,9 +69,9 @@ class NameArticles:
 
 
 class RecordAliases:
-    """Item pipeline after StoreArticles: the aliases of a stored article go in the store, and so
-    does the source of a redirect to a page the crawl had fetched already (the duplicate filter
-    drops such a redirect; it is filed when the crawl ends, once that page is stored)."""
+    """Item pipeline before StoreArticles, so that it closes after StoreArticles has written its
+    last batch: the source of a redirect to a page the crawl had fetched already (the duplicate
+    filter drops such a redirect) is filed as that page's alias when the crawl ends."""
 
     def __init__(self, db_url: str, patterns: list[str]):
         self.db_url = db_url
@@ -96,8 +96,3 @@ class RecordAliases:
     def request_dropped(self, request) -> None:
         if request.meta.get("redirect_urls"):
             self.redirected.append((canonicalize_url(request.url), request.meta["redirect_urls"]))
-
-    def process_item(self, item: ArticleItem) -> ArticleItem:
-        if item.aliases:
-            self.store.add_aliases(canonicalize_url(item.url), item.aliases)
-        return item

@@ -11,17 +11,15 @@ if _ON_CTRL_C is signal.default_int_handler:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 import argparse  # noqa: E402
+import ast  # noqa: E402
 import importlib  # noqa: E402
+import importlib.util  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 from importlib.metadata import version  # noqa: E402
 
-from crawler.commands.common import CommandError, add_logging_options, check_log_file, log_level  # noqa: E402
-from crawler.fetch import FetchError  # noqa: E402
-from crawler.recordings import RecordingError  # noqa: E402
-from crawler.sites import SitesFileError  # noqa: E402
-from storage import StoreError  # noqa: E402
+from crawler.commands.common import add_logging_options, check_log_file, log_level  # noqa: E402
 
 signal.signal(signal.SIGINT, _ON_CTRL_C)
 
@@ -30,11 +28,18 @@ COMMANDS = ["crawl", "record", "sites", "stats", "export", "search", "show", "re
 USAGE_ERROR = 2
 UNAVAILABLE = 1  # a page that could not be fetched: not the user's mistake
 LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"  # Scrapy's, as crawls log
+# The errors that are one line on stderr, by module, with their exit code. Looked up among the
+# modules the command imported (an error class whose module was not imported cannot have been
+# raised), so that the CLI itself imports neither Scrapy nor the store.
+_ONE_LINE_ERRORS = {("crawler.commands.common", "CommandError"): USAGE_ERROR, ("storage.store", "StoreError"): USAGE_ERROR,
+                    ("crawler.recordings", "RecordingError"): USAGE_ERROR, ("crawler.sites", "SitesFileError"): USAGE_ERROR,
+                    ("crawler.fetch", "FetchError"): UNAVAILABLE}
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        args = _parser().parse_args(argv)  # imports every command's module
+        args = _parser(argv).parse_args(argv)  # imports the given command's module
     except KeyboardInterrupt:
         return 130
     try:
@@ -43,33 +48,58 @@ def main(argv: list[str] | None = None) -> int:
             if not args.scrapy_logging:
                 logging.basicConfig(level=log_level(args), filename=args.log_file, format=LOG_FORMAT)
         return args.run(args)
-    except (CommandError, StoreError, RecordingError, SitesFileError) as exc:
-        print(f"newscrawl: {exc}", file=sys.stderr)
-        return USAGE_ERROR
-    except FetchError as exc:
-        print(f"newscrawl: {exc}", file=sys.stderr)
-        return UNAVAILABLE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # the reader went away (`newscrawl export | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:
+        code = _one_line_error(exc)
+        if code is None:
+            raise
+        print(f"newscrawl: {exc}", file=sys.stderr)
+        return code
 
 
-def _parser() -> argparse.ArgumentParser:
+def _one_line_error(exc: Exception) -> int | None:
+    for (module, name), code in _ONE_LINE_ERRORS.items():
+        if module in sys.modules and isinstance(exc, getattr(sys.modules[module], name)):
+            return code
+    return None
+
+
+def _parser(argv: list[str]) -> argparse.ArgumentParser:
+    """The parser of every command; only the module of the command given is imported (a command
+    starts without importing what the others need), the others' help is read from their source."""
     parser = argparse.ArgumentParser(prog="newscrawl", description="Collect news from institutional sites.")
     parser.add_argument("--version", action="version", version=f"newscrawl {version('newscrawl')}")
     parser.set_defaults(run=lambda _args: parser.print_help() or 0)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    given = next((arg for arg in argv if not arg.startswith("-")), None)
     for name in COMMANDS:
-        command = importlib.import_module(f"crawler.commands.{name.replace('-', '_')}")  # a module name holds no hyphen
+        module = f"crawler.commands.{name.replace('-', '_')}"  # a module name holds no hyphen
+        if name != given:
+            summary = _help_of(module)
+            subparsers.add_parser(name, help=summary, description=summary)
+            continue
+        command = importlib.import_module(module)
         sub = subparsers.add_parser(name, help=command.HELP, description=command.HELP)
         command.add_arguments(sub)
         add_logging_options(sub)
         # crawls log through Scrapy, which -v/-q/--log-file reach as settings (scrapy_log_settings)
         sub.set_defaults(run=command.run, scrapy_logging=getattr(command, "LOGS_THROUGH_SCRAPY", False))
     return parser
+
+
+def _help_of(module: str) -> str:
+    """The HELP line of a command module, read from its source without running it."""
+    source = importlib.util.find_spec(module).loader.get_source(module)
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.Assign) and [target.id for target in statement.targets
+                                                  if isinstance(target, ast.Name)] == ["HELP"]:
+            return ast.literal_eval(statement.value)
+    return importlib.import_module(module).HELP
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ that day, NEWSCRAWL_UNTIL those it dates after.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from scrapy import Request, signals
@@ -26,6 +27,8 @@ from w3lib.url import canonicalize_url
 from crawler.urls import spellings
 from spiders.base import ARTICLE, LIST, LIST_DATE, PAGE
 from storage import Store
+
+logger = logging.getLogger(__name__)
 
 
 class SkipStoredArticles:

@@ -24,3 +24,5 @@ class ArticleItem:
     aliases: list[str] = field(default_factory=list)
     # the HTML of an article's further pages, in order, when it is split over pages (html is page 1)
     more_pages: list[str] = field(default_factory=list, repr=False)
+    # the near-duplicate index's (band, bucket) keys of the text, computed with the extraction
+    near_duplicate_keys: tuple[tuple[int, str], ...] | None = field(default=None, repr=False)

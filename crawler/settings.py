@@ -10,6 +10,7 @@ import os
 from scrapy.settings.default_settings import DEFAULT_REQUEST_HEADERS as SCRAPY_REQUEST_HEADERS
 
 from crawler import __version__
+from storage import DEFAULT_URL
 
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["spiders"]
@@ -19,7 +20,7 @@ NEWSPIDER_MODULE = "spiders"
 SPIDER_LOADER_CLASS = "crawler.sites.SiteLoader"
 NEWSCRAWL_SITES_FILE = "sites.toml"
 
-NEWSCRAWL_DB = os.environ.get("NEWSCRAWL_DB", "sqlite:///data/articles.db")
+NEWSCRAWL_DB = os.environ.get("NEWSCRAWL_DB", DEFAULT_URL)
 NEWSCRAWL_CONTACT = os.environ.get("NEWSCRAWL_CONTACT", "https://github.com/newscrawl/newscrawl")
 USER_AGENT = f"newscrawl/{__version__} (+{NEWSCRAWL_CONTACT})"
 
@@ -27,6 +28,14 @@ USER_AGENT = f"newscrawl/{__version__} (+{NEWSCRAWL_CONTACT})"
 # shingles (runs of 5 words, or of 5 Chinese characters) is common to both, their Jaccard
 # similarity, and no number differs between them (storage/near_duplicates.py).
 NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD = 0.5
+
+# Extraction and near-duplicate fingerprints run in this many worker processes (crawler/extraction_pool.py);
+# empty: one per core, 0: in the crawl's own process.
+NEWSCRAWL_EXTRACT_WORKERS = os.environ.get("NEWSCRAWL_EXTRACT_WORKERS", "")
+# Articles are written in transactions of up to this many, at least once every this many seconds:
+# a crawl killed outright loses at most the articles of its last batch, which the next crawl fetches again.
+NEWSCRAWL_WRITE_BATCH_SIZE = 200
+NEWSCRAWL_WRITE_BATCH_SECONDS = 1.0
 
 # Politeness: these are small institutional sites.
 ROBOTSTXT_OBEY = True
@@ -69,7 +78,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ExtractArticle": 100,
     "crawler.pipelines.DropEmptyArticles": 200,
     "crawler.pipelines.StoreArticles": 300,
-    "crawler.aliases.RecordAliases": 310,
+    "crawler.aliases.RecordAliases": 290,  # closes after StoreArticles: pipelines close in reverse order
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
@@ -110,7 +119,8 @@ DOWNLOADER_MIDDLEWARES = {
 NEWSCRAWL_WARC = ""
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
-HTTPCACHE_GZIP = True
+# one SQLite file per store, HTTPCACHE_DIR/<store name>.sqlite (crawler/httpcache.py)
+HTTPCACHE_STORAGE = "crawler.httpcache.SqliteCacheStorage"
 # beside the default store; `newscrawl crawl` keeps it beside whichever SQLite store it fills
 HTTPCACHE_DIR = os.path.abspath("data/httpcache")
 # a cached page is never taken on trust: the server is always asked, and may answer 304

@@ -5,6 +5,7 @@ commands both talk to the store through :class:`storage.store.Store`.
 """
 
 from storage.store import (
+    DEFAULT_URL,
     EXTRACTED_FIELDS,
     ArticleRecord,
     RunCounts,
@@ -15,5 +16,5 @@ from storage.store import (
     database_file,
 )
 
-__all__ = ["EXTRACTED_FIELDS", "ArticleRecord", "RunCounts", "SaveOutcome", "SiteSummary", "Store", "StoreError",
+__all__ = ["DEFAULT_URL", "EXTRACTED_FIELDS", "ArticleRecord", "RunCounts", "SaveOutcome", "SiteSummary", "Store", "StoreError",
            "database_file"]

@@ -13,8 +13,9 @@ runs of SHINGLE_SIZE tokens. Two texts are as similar as the Jaccard index of
 their shingle sets, |A ∩ B| / |A ∪ B|; copies are those at least as similar as
 the threshold (DEFAULT_THRESHOLD unless the store is given another).
 
-Index. MinHash (datasketch) condenses a shingle set into NUM_PERM values, each
-the same for two sets with a probability equal to their similarity s. Banded
+Index. MinHash condenses a shingle set into NUM_PERM values, each the same for
+two sets with a probability equal to their similarity s (shingles hashed with
+CRC-32, the NUM_PERM hash functions applied to all of them at once with numpy). Banded
 LSH cuts the values into BANDS bands of ROWS; an article is stored under one
 bucket per band (table near_duplicate_bands) and two articles are candidates
 when they share a bucket in any band, which happens with probability
@@ -42,12 +43,12 @@ story. (Template articles that differ in names only are not told apart.)
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
-from functools import cache
 from datetime import date
+from functools import cache
 from difflib import SequenceMatcher
 
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
@@ -60,15 +61,21 @@ NUM_PERM, BANDS, ROWS = 128, 32, 4
 DEFAULT_THRESHOLD = 0.5
 MAX_CANDIDATES = 20
 
+Keys = list[tuple[int, str]] | tuple[tuple[int, str], ...]  # (band, bucket) of each band
+
 
 @cache
-def _empty_minhash():
-    """Its permutations (seed 1, datasketch's affine32 scheme) must never change, or the
-    buckets of stored articles stop matching those of new ones. Imported on first use:
-    datasketch brings scipy, which reading commands (stats, search, --help) do not need."""
-    from datasketch import MinHash
+def _minhash_parameters() -> tuple:
+    """MinHash's NUM_PERM hash functions, h(x) = (a * x + b) mod 2**64 >> 32 with a odd (a
+    2-independent family for 32-bit keys: multiply-shift), and the odd constant that folds a
+    band's rows into one 64-bit bucket. Drawn from a fixed seed: they must never change, or the
+    buckets of stored articles stop matching those of new ones. numpy is imported on first use:
+    reading commands (stats, search, --help) do not need it."""
+    import numpy as np
 
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+    a, b = np.random.default_rng(20261130).integers(0, 2**64, size=(2, NUM_PERM), dtype=np.uint64,
+                                                    endpoint=False)
+    return np, a | np.uint64(1), b, np.uint64(0x9E3779B97F4A7C15)
 
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -95,16 +102,20 @@ class Fingerprint:
         runs = range(max(len(tokens) - SHINGLE_SIZE + 1, 1)) if tokens else ()
         return cls(tokens, frozenset(" ".join(tokens[i:i + SHINGLE_SIZE]) for i in runs))
 
-    def band_keys(self) -> list[tuple[int, str]]:
-        """(band, bucket) of each LSH band; none for a text without words."""
+    def band_keys(self) -> Keys:
+        """(band, bucket) of each LSH band; none for a text without words. Shingles are
+        hashed with CRC-32, then every hash function applied to all of them at once."""
         if not self.shingles:
             return []
-        minhash = _empty_minhash().copy()
-        minhash.update_batch([shingle.encode("utf-8") for shingle in self.shingles])
-        hashes = minhash.hashvalues.astype("<u4")  # one byte order, whatever the machine's
-        return [(band, hashlib.blake2b(hashes[band * ROWS:(band + 1) * ROWS].tobytes(),
-                                       digest_size=8).hexdigest())
-                for band in range(BANDS)]
+        np, multipliers, offsets, bucket_mix = _minhash_parameters()
+        hashes = np.fromiter((zlib.crc32(shingle.encode("utf-8")) for shingle in self.shingles),
+                             dtype=np.uint64, count=len(self.shingles))
+        with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+            signature = ((hashes[:, None] * multipliers + offsets) >> np.uint64(32)).min(axis=0).reshape(BANDS, ROWS)
+            buckets = np.zeros(BANDS, dtype=np.uint64)
+            for row in range(ROWS):
+                buckets = buckets * bucket_mix + signature[:, row]
+        return [(band, f"{bucket:016x}") for band, bucket in enumerate(buckets.tolist())]
 
     def similarity(self, other: Fingerprint) -> float:
         """Jaccard index of the two shingle sets."""
@@ -132,22 +143,26 @@ class NearDuplicateIndex:
             raise ValueError(f"the near-duplicate threshold is a similarity in (0, 1], not {threshold}")
         self.threshold = threshold
 
-    def add(self, session: Session, article: Article) -> None:
+    def add(self, session: Session, article: Article, keys: Keys | None = None) -> bool:
         """Index a newly stored (flushed) article and join it to the cluster of its
-        earliest stored copy; when it is older than that cluster's root, it becomes the root."""
-        fingerprint = Fingerprint.of(article.text)
-        keys = fingerprint.band_keys()
-        copies = [candidate for candidate in candidates(session, keys)
-                  if self._is_copy(fingerprint, Fingerprint.of(candidate.text))]
-        if copies:
-            earliest = min(copies, key=_age)
+        earliest stored copy; when it is older than that cluster's root, it becomes the root.
+        keys: its text's band keys, when already computed. True when it has copies."""
+        keys = Fingerprint.of(article.text).band_keys() if keys is None else keys
+        found = candidates(session, keys)
+        if found:  # the full fingerprint is only needed to check candidates, which are rare
+            fingerprint = Fingerprint.of(article.text)
+            found = [candidate for candidate in found
+                     if self._is_copy(fingerprint, Fingerprint.of(candidate.text))]
+        if found:
+            earliest = min(found, key=_age)
             self._join(session, article, earliest.duplicate_of or earliest.id)
         self._store(session, article.id, keys)
+        return bool(found)
 
-    def refresh(self, session: Session, article: Article) -> None:
+    def refresh(self, session: Session, article: Article, keys: Keys | None = None) -> None:
         """Re-index an article whose text changed; it stays in its cluster."""
         session.execute(delete(NearDuplicateBand).where(NearDuplicateBand.article_id == article.id))
-        self._store(session, article.id, Fingerprint.of(article.text).band_keys())
+        self._store(session, article.id, Fingerprint.of(article.text).band_keys() if keys is None else keys)
 
     def _is_copy(self, fingerprint: Fingerprint, candidate: Fingerprint) -> bool:
         return (fingerprint.similarity(candidate) >= self.threshold
@@ -166,13 +181,13 @@ class NearDuplicateIndex:
             article.duplicate_of = root_id
 
     @staticmethod
-    def _store(session: Session, article_id: int, keys: list[tuple[int, str]]) -> None:
+    def _store(session: Session, article_id: int, keys: Keys) -> None:
         if keys:
             session.execute(insert(NearDuplicateBand), [
                 {"band": band, "bucket": bucket, "article_id": article_id} for band, bucket in keys])
 
 
-def candidates(connection: Session | Connection, keys: list[tuple[int, str]]) -> list[Row]:
+def candidates(connection: Session | Connection, keys: Keys) -> list[Row]:
     """The stored articles (id, text, published, duplicate_of) that share most buckets with keys."""
     if not keys:
         return []

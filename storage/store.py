@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,6 +45,14 @@ class SaveOutcome(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Saved:
+    """What saving an article did."""
+
+    outcome: SaveOutcome
+    near_duplicate: bool = False  # a new article found to be a copy of stored ones (or they of it)
+
+
+@dataclass(frozen=True)
 class ArticleRecord:
     url: str
     site: str
@@ -54,8 +63,10 @@ class ArticleRecord:
     source: str | None = None
     language: str | None = None
     html: str = ""
+    # the near-duplicate index's (band, bucket) keys of the text, when already computed (by an extraction worker)
+    near_duplicate_keys: tuple[tuple[int, str], ...] | None = field(default=None, repr=False)
 
-    @property
+    @cached_property  # read several times when the record is saved
     def content_hash(self) -> str:
         return text_hash(self.text)
 
@@ -254,6 +265,10 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
     return engine
 
 
+# Where the store is when no URL is given (crawler/settings.py: NEWSCRAWL_DB).
+DEFAULT_URL = "sqlite:///data/articles.db"
+
+
 # The columns an article is read back with (the raw HTML stays in the store).
 ARTICLE_FIELDS = ("url", "site", "title", "published", "author", "source", "language",
                   "text", "content_hash", "first_seen", "last_seen")
@@ -330,42 +345,52 @@ class Store:
     def save_article(self, record: ArticleRecord, run_id: int | None = None) -> SaveOutcome:
         """Insert or update one article; idempotent for an unchanged page. A stored
         article gets a line in its crawl history (article_fetches) for crawl run_id."""
-        try:
-            return self._save_article(record, run_id)
-        except IntegrityError:
-            # Another writer stored the same URL or text between our read and
-            # our write; reading again gives the right outcome.
-            return self._save_article(record, run_id)
+        return self.save_articles([record], run_id)[0].outcome
 
-    def _save_article(self, record: ArticleRecord, run_id: int | None) -> SaveOutcome:
+    def save_articles(self, records: list[ArticleRecord], run_id: int | None = None) -> list[Saved]:
+        """save_article() for each record, in one transaction: all are stored or, when the
+        process dies before the commit, none. Returns what became of each, in order."""
+        try:
+            with self._session.begin() as session:
+                return [self._save_article(session, record, run_id) for record in records]
+        except IntegrityError:
+            # Another writer stored one of the URLs or texts between our read and our
+            # write; reading again, one article at a time, gives the right outcomes.
+            saved = []
+            for record in records:
+                with self._session.begin() as session:
+                    saved.append(self._save_article(session, record, run_id))
+            return saved
+
+    def _save_article(self, session: Session, record: ArticleRecord, run_id: int | None) -> Saved:
         now = utcnow()
-        with self._session.begin() as session:
-            stored = session.scalar(select(Article).where(Article.url == record.url))
-            columns = _article_columns(record)
-            if stored is None:
-                twin = session.scalar(
-                    select(Article.id).where(Article.content_hash == record.content_hash)
-                )
-                if twin is not None:
-                    return SaveOutcome.DUPLICATE
-                stored = Article(**columns, first_seen=now, last_seen=now)
-                session.add(stored)
-                session.flush()  # gives the new article its id
-                self._near_duplicates.add(session, stored)
-                outcome = SaveOutcome.NEW
-            elif all(getattr(stored, name) == value for name, value in columns.items()
-                     if name != "raw_html"):
-                stored.last_seen = now
-                outcome = SaveOutcome.UNCHANGED
-            else:
-                stored.last_seen = now
-                for name, value in columns.items():
-                    setattr(stored, name, value)
-                self._near_duplicates.refresh(session, stored)
-                outcome = SaveOutcome.UPDATED
-            session.add(ArticleFetch(article_id=stored.id, run_id=run_id, fetched_at=now,
-                                     outcome=outcome.value))
-            return outcome
+        near_duplicate = False
+        stored = session.scalar(select(Article).where(Article.url == record.url))
+        columns = _article_columns(record)
+        if stored is None:
+            twin = session.scalar(
+                select(Article.id).where(Article.content_hash == record.content_hash)
+            )
+            if twin is not None:
+                return Saved(SaveOutcome.DUPLICATE)
+            stored = Article(**columns, first_seen=now, last_seen=now)
+            session.add(stored)
+            session.flush()  # gives the new article its id
+            near_duplicate = self._near_duplicates.add(session, stored, record.near_duplicate_keys)
+            outcome = SaveOutcome.NEW
+        elif all(getattr(stored, name) == value for name, value in columns.items()
+                 if name != "raw_html"):
+            stored.last_seen = now
+            outcome = SaveOutcome.UNCHANGED
+        else:
+            stored.last_seen = now
+            for name, value in columns.items():
+                setattr(stored, name, value)
+            self._near_duplicates.refresh(session, stored, record.near_duplicate_keys)
+            outcome = SaveOutcome.UPDATED
+        session.add(ArticleFetch(article_id=stored.id, run_id=run_id, fetched_at=now,
+                                 outcome=outcome.value))
+        return Saved(outcome, near_duplicate)
 
     def articles(self, *sites: str, since: date | None = None, until: date | None = None,
                  languages: Iterable[str] = (), unique: bool = False) -> Iterator[dict]:
@@ -509,7 +534,7 @@ class Store:
         with self._session() as session:
             articles = session.scalars(select(Article).where(Article.site == site).order_by(Article.id))
             for article in articles.yield_per(100):
-                yield _from_article(ArticleRecord, article, html=_html(article.raw_html))
+                yield _from_article(ArticleRecord, article, html=_html(article.raw_html), near_duplicate_keys=None)
 
     def update_extraction(self, record: ArticleRecord, *, dry_run: bool = False) -> str | None:
         """Overwrite what extraction yields (EXTRACTED_FIELDS) of the article stored at

@@ -120,7 +120,9 @@ def _folder(tmp_path: Path) -> Path:
 def test_a_full_disk_stops_the_crawl_at_the_first_failed_write_and_records_it_failed(tmp_path, jfmi_store):
     path = crawled_copy(jfmi_store, tmp_path)
     db = f"sqlite:///{path}"
-    full = subprocess.run([sys.executable, "-c", FULL_DISK, "20", "crawl", "4ll", "--replay", "--db", db],
+    # one article a transaction, so that the articles written before the disk filled are there to count
+    full = subprocess.run([sys.executable, "-c", FULL_DISK, "20", "crawl", "4ll", "--replay", "--db", db,
+                           "-s", "NEWSCRAWL_WRITE_BATCH_SIZE=1"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert_one_line_error(full, "database or disk is full")
     header, row = full.stdout.splitlines()[:2]

@@ -162,3 +162,16 @@ def test_models_match_the_migrations(tmp_path):
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_the_schema_version_is_read_as_alembic_reads_it(tmp_path):
+    """Stores are checked without loading Alembic: the same head and the same current revision."""
+    from alembic.script import ScriptDirectory
+
+    assert migrations.head_revision() == ScriptDirectory.from_config(migrations._config()).get_current_head()
+    engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    assert migrations.current_revision(engine) is None
+    migrations.upgrade(engine, "0002")
+    with engine.connect() as connection:
+        assert migrations.current_revision(engine) == MigrationContext.configure(connection).get_current_revision()
+    engine.dispose()

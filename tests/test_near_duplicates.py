@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 from scrapy.utils.test import get_crawler
+from sqlalchemy import create_engine, text
 
 from crawler.items import ArticleItem
 from crawler.pipelines import StoreArticles
@@ -226,6 +227,7 @@ def labelled(tmp_path_factory) -> LabelledRun:
     return LabelledRun(articles, stored, tuple(steps))
 
 
+@pytest.mark.slow
 def test_precision_and_recall_on_a_labelled_set(labelled, capsys):
     story = {article.url: article.story for article in labelled.articles}
     links = [(url, article["duplicate_of"]) for url, article in labelled.stored.items() if article["duplicate_of"]]
@@ -247,6 +249,27 @@ def test_precision_and_recall_on_a_labelled_set(labelled, capsys):
     assert precision >= 0.99 and recall >= 0.95
 
 
+@pytest.mark.slow
 def test_a_lookup_costs_the_same_with_twice_as_many_articles_stored(labelled):
     with_half, with_all = labelled.lookup_steps
     assert with_all <= with_half * 1.1
+
+
+def test_upgrading_a_store_rebuilds_the_buckets_of_its_articles(tmp_path):
+    """Buckets stored by an earlier MinHash scheme match no new text: migration 0007 computes them anew."""
+    url = f"sqlite:///{tmp_path / 'articles.db'}"
+    store = Store(url)
+    store.save_article(SEED)
+    store.close()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE near_duplicate_bands SET bucket = 'earlier-' || band"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+    engine.dispose()
+    assert Store.upgrade(url)
+    store = Store(url, create=False)
+    try:
+        store.save_article(SEED_REPRINT)
+        assert original_of(store, SEED_REPRINT.url) == SEED.url
+    finally:
+        store.close()

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import signal
 import logging
+import os
+import signal
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from urllib.parse import urlsplit
 
-from scrapy.spiderloader import get_spider_loader
+from storage import DEFAULT_URL, Store
 
-from crawler import runner
-from crawler.sites import GENERIC
-from spiders.generic import GenericSpider
-from storage import Store
+# Scrapy (crawler.runner, the spider loader, the spiders) is imported by the functions that need
+# it: reading commands start without it.
 
 
 class CommandError(Exception):
@@ -101,6 +100,8 @@ def use_sites_file(settings, path: str | None) -> None:
 
 def add_generic_site_options(parser) -> None:
     """The options describing `generic`, a site without a spider module (crawl, check)."""
+    from crawler.sites import GENERIC
+
     generic = parser.add_argument_group(
         f"a site without a spider module, named `{GENERIC}` and stored under the host of its first URL")
     generic.add_argument("--start-url", metavar="URL", help="the first page of its news list")
@@ -122,6 +123,9 @@ def describes_generic_site(args) -> bool:
 
 def generic_spider(args):
     """The spider class of the site the generic options describe, named after its first URL's host."""
+    from crawler.sites import GENERIC
+    from spiders.generic import GenericSpider
+
     if not (args.start_url and args.article_pattern) and not (args.feed or args.sitemap):
         raise CommandError(f"{GENERIC} needs --start-url URL and --article-pattern REGEX, "
                            "or --feed URL or --sitemap URL")
@@ -148,6 +152,8 @@ def setting_overrides(pairs: list[str]) -> dict[str, str]:
 
 def known_sites(requested: list[str], settings) -> list[str]:
     """The requested spider names, checked; all of them when none is requested."""
+    from crawler import runner
+
     known = runner.site_names(settings)
     unknown = [site for site in requested if site not in known]
     if unknown:
@@ -172,12 +178,20 @@ def parse_date(value: str, option: str) -> date:
 
 
 def spider_class(name: str, settings):
+    from scrapy.spiderloader import get_spider_loader
+
     return get_spider_loader(settings).load(name)
 
 
 def existing_store(db: str | None) -> Store:
     """The store for a reading command: never created by reading it."""
-    return Store(runner.project_settings(db)["NEWSCRAWL_DB"], create=False)
+    return Store(store_url(db), create=False)
+
+
+def store_url(db: str | None) -> str:
+    """The store a command works on: --db, else $NEWSCRAWL_DB, else the default
+    (what the project settings' NEWSCRAWL_DB says, read without loading Scrapy)."""
+    return db or os.environ.get("NEWSCRAWL_DB") or DEFAULT_URL
 
 
 def table_key(header: str) -> str:

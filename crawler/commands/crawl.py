@@ -11,6 +11,7 @@ from crawler.commands.common import (CommandError, add_db_option, add_generic_si
                                      describes_generic_site, generic_spider, known_sites, print_json, print_table,
                                      report_outcomes, scrapy_log_settings, setting_overrides, table_key,
                                      use_sites_file)
+from crawler.extraction_pool import worker_count
 from crawler.recordings import load_replay
 from crawler.sites import GENERIC
 from storage import Store, StoreError
@@ -85,6 +86,10 @@ def run(args) -> int:
     except ValueError:
         raise CommandError("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD is a similarity in (0, 1], not "
                            f"{settings['NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD']!r}") from None
+    try:
+        worker_count(settings.get("NEWSCRAWL_EXTRACT_WORKERS"))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     try:
         store.check_writable()  # a read-only or damaged store is refused before anything is fetched
     finally:

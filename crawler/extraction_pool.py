@@ -1,0 +1,123 @@
+"""Extraction off the reactor: worker processes turn HTML into an article and its fingerprint.
+
+Extraction and the near-duplicate fingerprint are most of a crawl's CPU and are
+pure functions of the page, so they run in a pool of worker processes, one per
+core by default (setting NEWSCRAWL_EXTRACT_WORKERS; 0 runs them in the crawl's
+own process). The reactor's thread only downloads, schedules and writes.
+
+Workers are forked from the crawl when the first article comes (a crawl that
+finds none starts no process), so they share its imported code. They ignore
+SIGINT, so that Ctrl-C reaches the crawl alone, which finishes its items and
+then shuts the pool down; and they exit by themselves when the crawl dies
+without doing so (kill -9, the OOM killer), rather than outlive it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import defer
+
+from crawler.extract import Article, SiteRules, extract_pages
+from storage.near_duplicates import Fingerprint
+
+# What a page yields: its article, and the near-duplicate index's (band, bucket) keys of its text.
+Extracted = tuple[Article, tuple[tuple[int, str], ...]]
+ORPHAN_CHECK_SECONDS = 1.0
+
+
+class ExtractionFailed(Exception):
+    """Extraction raised on a page; the message is its reason. (What extraction raises, lxml's
+    errors among them, cannot always cross from a worker process: this always can.)"""
+
+
+def extract_page(pages: list[str], url: str, rules: SiteRules) -> Extracted:
+    """An article's pages (HTML; more than one when it is split over pages) -> (Article, band keys);
+    ExtractionFailed on a page extraction cannot read."""
+    try:
+        article = extract_pages(pages, url, rules)
+    except Exception as exc:
+        raise ExtractionFailed(str(exc) or type(exc).__name__) from None
+    return article, tuple(Fingerprint.of(article.text).band_keys())
+
+
+def worker_count(setting) -> int:
+    """The number of workers NEWSCRAWL_EXTRACT_WORKERS asks for: empty (or unset) means one per
+    core this process may run on; ValueError, saying so, for anything but a whole number >= 0."""
+    if setting in (None, ""):
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if isinstance(setting, int) or str(setting).strip().isdigit():
+        return int(setting)
+    raise ValueError(f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {setting!r}")
+
+
+class ExtractionPool:
+    """extract_page() in `workers` processes (in-process when 0), awaited from the reactor."""
+
+    def __init__(self, workers: int):
+        if workers < 0:
+            raise ValueError(f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {workers!r}")
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+
+    async def extract(self, pages: list[str], url: str, rules: SiteRules) -> Extracted:
+        """The page's (Article, band keys); ExtractionFailed when extraction raised, BrokenProcessPool
+        when the worker died."""
+        if not self.workers:
+            return extract_page(pages, url, rules)
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                                 initializer=_start_worker, initargs=(os.getpid(),))
+        executor = self._executor
+        try:
+            return await maybe_deferred_to_future(_deferred(executor.submit(extract_page, pages, url, rules)))
+        except BrokenProcessPool:  # a worker died (killed, out of memory): its pages fail, a new pool takes the next
+            if self._executor is executor:
+                self._executor = None
+                executor.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def close(self) -> None:
+        """Waits for the pages being extracted, drops those not started, stops the workers."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def _deferred(future: Future) -> defer.Deferred:
+    """A Deferred fired in the reactor's thread with the future's result (or its exception)."""
+    from twisted.internet import reactor  # the one Scrapy installed: importing it earlier would install another
+
+    deferred = defer.Deferred()
+
+    def done(finished: Future) -> None:
+        if finished.cancelled():
+            reactor.callFromThread(deferred.cancel)
+        elif finished.exception() is not None:
+            reactor.callFromThread(deferred.errback, finished.exception())
+        else:
+            reactor.callFromThread(deferred.callback, finished.result())
+
+    future.add_done_callback(done)
+    return deferred
+
+
+def _start_worker(crawl_pid: int) -> None:
+    """In a new worker: leave the crawl's signals to the crawl, and end with it."""
+    signal.set_wakeup_fd(-1)  # the crawl's event loop listens on that one
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_exit_when_orphaned, args=(crawl_pid,), daemon=True).start()
+
+
+def _exit_when_orphaned(crawl_pid: int) -> None:
+    while os.getppid() == crawl_pid:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(1)

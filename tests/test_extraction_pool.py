@@ -1,0 +1,93 @@
+"""Extraction in worker processes: the same articles as in-process, and a page that extraction
+cannot read is one counted error, never a stuck or failed crawl."""
+
+import json
+import sqlite3
+from contextlib import closing
+
+import pytest
+
+from crawler.extract import extract
+from crawler.extraction_pool import ExtractionPool, extract_page
+from storage.near_duplicates import Fingerprint
+from tests.cli_runner import newscrawl
+from tests.fixture_sites import article_pages, spider_class
+from tests.test_cli import assert_one_line_error
+
+HOST = "https://pool.example"
+ARTICLE = ("<html><head><title>{title}</title></head><body><h1>{title}</h1>"
+           "<div class='TRS_Editor'><p>{text}</p></div></body></html>")
+
+
+def test_a_worker_gives_the_article_and_the_buckets_of_its_text():
+    page = article_pages("rocar")[0]
+    rules = spider_class("rocar").extraction_rules
+    article, keys = extract_page([page.html()], page.recorded.url, rules)
+    assert article == extract(page.html(), page.recorded.url, rules)
+    assert list(keys) == Fingerprint.of(article.text).band_keys()
+
+
+def test_workers_below_zero_are_refused():
+    with pytest.raises(ValueError, match="NEWSCRAWL_EXTRACT_WORKERS"):
+        ExtractionPool(-1)
+
+
+@pytest.mark.parametrize("setting", ["-1", "two", "1.5"])
+def test_a_bad_workers_setting_is_one_line_before_crawling(tmp_path, setting):
+    result = newscrawl("crawl", "jfmi", "--replay", "--db", f"sqlite:///{tmp_path / 'articles.db'}",
+                       "-s", f"NEWSCRAWL_EXTRACT_WORKERS={setting}")
+    assert_one_line_error(result, f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {setting!r}")
+
+
+BROKEN_SITE = f'''
+from crawler.extract import SiteRules
+from spiders.base import NewsSpider
+
+
+class BrokenSpider(NewsSpider):
+    name = "pool"
+    start_urls = ["{HOST}/news/"]
+    article_links = r"/news/a\\d+\\.html$"
+    extraction_rules = SiteRules(body="div[[")  # a site module's bad selector: extraction raises on every page
+'''
+
+
+@pytest.fixture
+def site_with_a_broken_rule(tmp_path):
+    """A recorded site of two articles and a spider module whose body selector is broken."""
+    pages = tmp_path / "site" / "pages"
+    pages.mkdir(parents=True)
+    bodies = {
+        f"{HOST}/robots.txt": ("robots.txt", "User-agent: *\nAllow: /\n", "text/plain"),
+        f"{HOST}/news/": ("list.html", f"<html><body><a href='{HOST}/news/a1.html'>1</a>"
+                                       f"<a href='{HOST}/news/a2.html'>2</a></body></html>", "text/html"),
+        **{f"{HOST}/news/a{n}.html": (f"a{n}.html", ARTICLE.format(title=f"Water plan {n} approved", text=(
+            f"The county board approved water plan {n} for next year after a long debate. " * 5)), "text/html")
+           for n in (1, 2)},
+    }
+    responses = []
+    for url, (name, body, kind) in bodies.items():
+        (pages / name).write_text(body, encoding="utf-8")
+        responses.append({"url": url, "status": 200, "headers": {"Content-Type": f"{kind}; charset=utf-8"},
+                          "body": f"pages/{name}"})
+    (tmp_path / "site" / "manifest.json").write_text(json.dumps({"site": "pool", "responses": responses}))
+    (tmp_path / "broken_site.py").write_text(BROKEN_SITE)
+    return tmp_path
+
+
+@pytest.mark.parametrize("workers", ["2", "0"])
+def test_a_page_extraction_fails_on_is_one_counted_error(site_with_a_broken_rule, workers):
+    folder = site_with_a_broken_rule
+    db = folder / "articles.db"
+    result = newscrawl("crawl", "pool", "--replay", str(folder / "site"), "--db", f"sqlite:///{db}", "--json",
+                       "-s", f"NEWSCRAWL_EXTRACT_WORKERS={workers}", "-s", "SPIDER_MODULES=broken_site",
+                       "-s", "LOG_LEVEL=WARNING", env={"PYTHONPATH": str(folder)})
+    assert result.returncode == 0, result.stderr
+    [summary] = json.loads(result.stdout)
+    assert (summary["outcome"], summary["new"], summary["errors"], summary["errors_by_kind"]) == (
+        "finished", 0, 2, {"extraction": 2})
+    for n in (1, 2):
+        assert f"cannot extract an article from {HOST}/news/a{n}.html: " in result.stderr
+    assert "Traceback" not in result.stderr
+    with closing(sqlite3.connect(db)) as connection:
+        assert connection.execute("SELECT count(*) FROM articles").fetchone() == (0,)
