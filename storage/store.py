@@ -318,7 +318,7 @@ class Store:
             return outcome
 
     def articles(self, *sites: str, since: date | None = None, unique: bool = False) -> Iterator[dict]:
-        """Stored articles as plain dicts, by site and oldest first, without the raw HTML.
+        """Stored articles as plain dicts, by site and oldest first (undated last), without the raw HTML.
 
         ``since`` keeps those published on or after that day (undated ones drop out);
         ``unique`` keeps one copy of each story, the earliest, whose URL every other
@@ -328,7 +328,7 @@ class Store:
         query = (
             select(*(getattr(Article, name) for name in ARTICLE_FIELDS), original.url.label("duplicate_of"))
             .outerjoin(original, Article.duplicate_of == original.id)
-            .order_by(Article.site, Article.published, Article.id)
+            .order_by(Article.site, Article.published.asc().nulls_last(), Article.id)  # the same on every database
         )
         if sites:
             query = query.where(Article.site.in_(sites))
