@@ -53,6 +53,7 @@ from difflib import SequenceMatcher
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage.locks import lock_in_transaction
 from storage.models import Article, NearDuplicateBand
 
 SHINGLE_SIZE = 5  # tokens: 5 words in English, 5 characters in Chinese
@@ -137,6 +138,9 @@ class NearDuplicateIndex:
         earliest stored copy; when it is older than that cluster's root, it becomes the root."""
         fingerprint = Fingerprint.of(article.text)
         keys = fingerprint.band_keys()
+        # Any two texts that could be copies share a bucket: writers of such texts take turns, and the
+        # later one sees the earlier (read committed), however their transactions overlap.
+        lock_in_transaction(session.connection(), [f"bucket:{band}:{bucket}" for band, bucket in keys])
         copies = [candidate for candidate in candidates(session, keys)
                   if self._is_copy(fingerprint, Fingerprint.of(candidate.text))]
         if copies:

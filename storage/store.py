@@ -24,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from storage import migrations
+from storage.locks import database_lock, lock_in_transaction, sqlite_writer_lock
 from storage.models import Article, ArticleFetch, CrawlRun
 from storage.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex
 
@@ -236,6 +237,14 @@ class Store:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def _check_schema(self, create: bool) -> None:
+        if migrations.current_revision(self.engine) == migrations.head_revision():
+            return
+        # Creating or migrating: one process at a time, and the others then see the result
+        # (not a half-made schema, nor a race for alembic_version).
+        with database_lock(self.engine, "schema"):
+            self._check_schema_locked(create)
+
+    def _check_schema_locked(self, create: bool) -> None:
         current, head = migrations.current_revision(self.engine), migrations.head_revision()
         if current == head:
             return
@@ -259,18 +268,23 @@ class Store:
         """Bring the store at url to the current schema; False when it already was."""
         engine = _create_engine(url)
         try:
-            current = migrations.current_revision(engine)
-            if current == migrations.head_revision():
-                return False
-            if current is not None and not migrations.is_known(current):
-                raise StoreError(f"the store at {url} was written by a newer newscrawl "
-                                 f"(schema {current}); upgrade newscrawl to use it")
-            migrations.upgrade(engine)
-            return True
+            with database_lock(engine, "schema"):
+                return Store._upgrade_locked(url, engine)
         except OperationalError as exc:
             raise StoreError(f"cannot open database {url}: {exc.orig}") from None
         finally:
             engine.dispose()
+
+    @staticmethod
+    def _upgrade_locked(url: str, engine: Engine) -> bool:
+        current = migrations.current_revision(engine)
+        if current == migrations.head_revision():
+            return False
+        if current is not None and not migrations.is_known(current):
+            raise StoreError(f"the store at {url} was written by a newer newscrawl "
+                             f"(schema {current}); upgrade newscrawl to use it")
+        migrations.upgrade(engine)
+        return True
 
     def close(self) -> None:
         self.engine.dispose()
@@ -289,7 +303,10 @@ class Store:
 
     def _save_article(self, record: ArticleRecord, run_id: int | None) -> SaveOutcome:
         now = utcnow()
-        with self._session.begin() as session:
+        with sqlite_writer_lock(self.engine), self._session.begin() as session:
+            # Two writers of one URL or one text take turns, so each sees what the other stored
+            # (near_duplicates.add does the same for the texts that could be copies).
+            lock_in_transaction(session.connection(), [f"url:{record.url}", f"text:{record.content_hash}"])
             stored = session.scalar(select(Article).where(Article.url == record.url))
             columns = _article_columns(record)
             if stored is None:
