@@ -77,3 +77,31 @@ def lock_in_transaction(connection: Connection, names: list[str]) -> None:
         return
     for key in sorted({lock_key(name) for name in names}):
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+
+
+class HeldLock:
+    """A PostgreSQL session-level advisory lock, taken without waiting and held by a connection
+    of its own until released (or until the holder's connection ends: a dead holder frees it)."""
+
+    def __init__(self, url: str, name: str):
+        self.url, self.name = url, name
+        self._engine: Engine | None = None
+        self._connection: Connection | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock; False when another session, on any machine, holds it."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        self._engine = create_engine(self.url, poolclass=NullPool)
+        self._connection = self._engine.connect()
+        taken = self._connection.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (lock_key(self.name),)).scalar()
+        self._connection.commit()
+        if not taken:
+            self.release()
+        return bool(taken)
+
+    def release(self) -> None:
+        self._connection.close()  # ending the session releases its advisory locks
+        self._engine.dispose()
+        self._connection = self._engine = None
