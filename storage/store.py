@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from storage import migrations
+from storage import migrations, search_postgresql
 from storage.locks import database_lock, lock_in_transaction, sqlite_writer_lock
 from storage.models import Article, ArticleFetch, CrawlRun
 from storage.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex
@@ -411,8 +411,10 @@ class Store:
                limit: int = 20, marks: tuple[str, str] = ("[", "]")) -> list[SearchHit]:
         """Articles matching an FTS5 query (words, "phrases", prefix*, AND/OR/NOT, title:word),
         best first; marks go around the matched words in titles and snippets."""
+        if self.engine.dialect.name == "postgresql":
+            return self._search_postgresql(query, site=site, since=since, limit=limit, marks=marks)
         if self.engine.dialect.name != "sqlite":
-            raise StoreError(f"full-text search needs a SQLite store (FTS5); {self.url} is "
+            raise StoreError(f"full-text search needs a SQLite or PostgreSQL store; {self.url} is "
                              f"{self.engine.dialect.name}")
         index = literal_column(_ARTICLES_FTS.name)
         score = func.bm25(index, _TITLE_WEIGHT, 1.0)
@@ -439,6 +441,14 @@ class Store:
             if reason.startswith("no such column"):  # FTS5 reads "covid-19" or "a:b" as a column filter
                 reason += ' (put a word that holds "-" or ":" in double quotes)'
             raise StoreError(f"bad search query {query!r}: {reason}") from None
+
+    def _search_postgresql(self, query: str, **options) -> list[SearchHit]:
+        """The same search on PostgreSQL (storage/search_postgresql.py)."""
+        try:
+            with self._session() as session:
+                return [SearchHit(*row) for row in search_postgresql.search(session, query, **options)]
+        except search_postgresql.QueryError as exc:
+            raise StoreError(f"bad search query {query!r}: {exc}") from None
 
     def stored_pages(self, site: str) -> Iterator[ArticleRecord]:
         """A site's articles as stored, each with its raw HTML: what re-extraction reads."""

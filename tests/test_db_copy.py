@@ -3,6 +3,8 @@ checked table by table."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -54,6 +56,8 @@ def test_a_store_goes_to_postgresql_and_back_with_everything(source, postgres, t
     # the copy is a working store: its search index and id sequence follow
     searched = [newscrawl("search", "party", "--json", "--db", url).stdout for url in (source, back)]
     assert searched[0] == searched[1] and '"rank": 1' in searched[0]
+    on_postgresql = json.loads(newscrawl("search", "party", "--json", "--db", target).stdout)
+    assert on_postgresql and "[party]" in on_postgresql[0]["snippet"].lower() + on_postgresql[0]["title"].lower()
     store = Store(target)
     try:
         new_run = store.start_run("jfmi")
