@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, column, create_engine, event, func, inspect, literal_column, select, table
+from sqlalchemy import Engine, column, create_engine, event, func, inspect, literal_column, select, table, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -488,6 +488,15 @@ class Store:
             run.status = status
             for name, value in vars(counts).items():
                 setattr(run, name, value)
+
+    def add_to_run(self, run_id: int, counts: RunCounts, status: str | None = None) -> None:
+        """Add one worker's counts to a crawl run several workers share (in one statement, so
+        that workers ending at once all count); with status, also end the run."""
+        values = {name: getattr(CrawlRun, name) + value for name, value in vars(counts).items()}
+        if status is not None:
+            values.update(status=status, finished_at=utcnow())
+        with self._session.begin() as session:
+            session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))
 
     def record_failed_run(self, spider: str, started_at: datetime, error: str) -> bool:
         """Record that the crawl of spider started at started_at failed, where the crawl could not:

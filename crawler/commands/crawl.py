@@ -1,11 +1,11 @@
-"""newscrawl crawl [SITE ...] [--replay [DIR]] [--refresh] [--full] [--since DATE]
+"""newscrawl crawl [SITE ...] [--replay [DIR]] [--refresh] [--full] [--since DATE] [--frontier REDIS_URL]
                 [--sites-file PATH] [generic --start-url URL --article-pattern REGEX ...]"""
 
 from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler import runner
+from crawler import frontier, runner
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, add_settings_option,
                                      add_sites_file_option, known_sites, parse_date, print_json, print_table,
                                      setting_overrides, use_sites_file)
@@ -29,6 +29,10 @@ def add_arguments(parser) -> None:
                         help="walk every list page, not only up to the first with nothing new")
     parser.add_argument("--since", metavar="DATE",
                         help="skip articles the site's list dates before DATE (YYYY-MM-DD)")
+    parser.add_argument("--frontier", metavar="REDIS_URL",
+                        help="crawl one site with workers on several machines sharing its queue in Redis, "
+                             "e.g. redis://host:6379/0: run the same command on each (needs a PostgreSQL store "
+                             "for workers on several machines)")
     add_db_option(parser)
     add_settings_option(parser)
     add_sites_file_option(parser)
@@ -58,9 +62,21 @@ def run(args) -> int:
     except ValueError:
         raise CommandError("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD is a similarity in (0, 1], not "
                            f"{settings['NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD']!r}") from None
+    if args.frontier:
+        join_frontier(args.frontier, sites, settings)
     results = runner.run_crawls(sites, settings)
     print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
     return 0 if all(result.outcome == "finished" for result in results) else 1
+
+
+def join_frontier(redis_url: str, sites: list, settings) -> None:
+    """Make this crawl a worker of the shared crawl of its one site (crawler/frontier.py)."""
+    if len(sites) != 1 or not isinstance(sites[0], str):
+        raise CommandError("--frontier crawls one site with a spider module: name exactly one")
+    try:
+        frontier.use_frontier(settings, frontier.join(redis_url, sites[0], settings["NEWSCRAWL_DB"]))
+    except frontier.FrontierError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def sites_to_crawl(args, settings) -> list:
