@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.internet import task
 
 from crawler.extensions import run_counts
@@ -234,6 +235,10 @@ def use_frontier(settings, crawl: FrontierCrawl) -> None:
     extensions = settings.getdict("EXTENSIONS")
     extensions.update({"crawler.extensions.CrawlRunRecorder": None, "crawler.frontier.FrontierWorker": 500})
     settings.set("EXTENSIONS", extensions, priority="cmdline")
+    # A worker takes from the shared queue only what it can download now: what waits in its own
+    # downloader (for the politeness delay) is work the other workers cannot take.
+    if settings.getpriority("CONCURRENT_REQUESTS") < SETTINGS_PRIORITIES["cmdline"]:
+        settings.set("CONCURRENT_REQUESTS", settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), priority="cmdline")
     middlewares = settings.getdict("SPIDER_MIDDLEWARES")
     middlewares["crawler.frontier.SeedOnce"] = 10
     settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")

@@ -30,8 +30,8 @@ def crawl_with_workers(recording, db: str, frontier: str, logs) -> list[tuple[su
         workers.append(subprocess.Popen(
             [sys.executable, "-m", "crawler.cli", "crawl", "rocar", "--replay", str(recording), "--db", db,
              "--frontier", frontier, "-s", f"NEWSCRAWL_REPLAY_LOG={log}", "-s", "NEWSCRAWL_FRONTIER_IDLE=3",
-             # a second between requests: the crawl lasts long enough for every worker to take part
-             "-s", "DOWNLOAD_DELAY=1", "-s", "HTTPCACHE_ENABLED=False"],
+             # workers in one folder would share data/httpcache, which is not safe for concurrent jobs yet
+             "-s", "HTTPCACHE_ENABLED=False"],
             cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         time.sleep(0.3)
     ended = []
