@@ -23,6 +23,7 @@ workers to keep the load of one crawl.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import socket
@@ -98,10 +99,8 @@ def redis_client(url: str):
 def join(redis_url: str, site: str, db_url: str) -> FrontierCrawl:
     """Join the running crawl of site in the frontier at redis_url, or start one (recording its
     run in the store at db_url). Raises FrontierError when Redis cannot be used."""
-    try:
-        import scrapy_redis  # noqa: F401  (the scheduler the settings name)
-    except ModuleNotFoundError:
-        raise FrontierError("--frontier needs scrapy-redis: pip install 'newscrawl[frontier]'") from None
+    if importlib.util.find_spec("scrapy_redis") is None:  # the scheduler the settings name
+        raise FrontierError("--frontier needs scrapy-redis: pip install 'newscrawl[frontier]'")
     client = redis_client(redis_url)
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     deadline = time.monotonic() + JOIN_TIMEOUT

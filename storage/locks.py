@@ -46,10 +46,13 @@ def database_lock(engine: Engine, name: str) -> Iterator[None]:
                 connection.commit()
         return
     path = sqlite_lock_path(engine, name)
-    if path is None:
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644) if path else None
+    except OSError:  # a read-only folder: nothing can be created or migrated there, and the store says so
+        fd = None
+    if fd is None:
         yield
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
