@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 $(BIN)/newscrawl: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,browse,parquet]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,browse,parquet,postgres,frontier]'
 	touch $@
 
 # A replayed crawl of every site into data/articles.db, ending with a summary.

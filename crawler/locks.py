@@ -1,10 +1,18 @@
-"""Locks that hold across processes: one crawl per site at a time, whoever starts it."""
+"""Locks that hold across processes: one crawl per site at a time, whoever starts it.
+
+The lock of a site lives where its store does: for a PostgreSQL store, an advisory lock in the
+database, which holds across the machines crawling into it; for a SQLite store (one machine),
+an flock on a file in the lock folder.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
 from pathlib import Path
+
+from storage import database_file
+from storage.locks import HeldLock
 
 
 class LockFile:
@@ -36,9 +44,32 @@ class LockFile:
         os.close(self.fd)
         self.fd = None
 
+    @property
+    def where(self) -> str:
+        return str(self.path.parent)
+
+    @property
+    def pass_fds(self) -> tuple[int, ...]:
+        """Descriptors a crawl process is started with, to hold the lock as long as it runs."""
+        return (self.fd,)
+
     def __enter__(self) -> LockFile:
         self.acquire(wait=True)
         return self
 
     def __exit__(self, *_exc) -> None:
         self.release()
+
+
+class DatabaseLock(HeldLock):
+    """A site's lock in a PostgreSQL store: held by the scheduler's connection while the crawl runs."""
+
+    pass_fds = ()
+    where = "the store's database"
+
+
+def site_lock(db_url: str, lock_dir: Path, site: str) -> LockFile | DatabaseLock:
+    """The lock of crawling site into the store at db_url (acquire, release, pass_fds)."""
+    if db_url.startswith("postgresql") and database_file(db_url) is None:
+        return DatabaseLock(db_url, f"crawl:{site}")
+    return LockFile(lock_dir / f"{site}.lock")

@@ -22,6 +22,8 @@ from scrapy import Request, signals
 from spiders.base import ARTICLE, PAGE
 
 START_PAGES = "newscrawl/start_pages"
+# a frontier worker that joined a crawl another worker started: it fetches no start page (crawler/frontier.py)
+JOINED = "newscrawl/joined_a_crawl"
 WARNINGS = "newscrawl/warnings"
 ERRORS = "newscrawl/errors/"
 INTERRUPTED = "newscrawl/interrupted"
@@ -67,7 +69,7 @@ def crawl_outcome(reason: str | None, stats: dict) -> Outcome:
     if unrecorded and unrecorded >= pages:
         return Outcome(FAILED, "the recordings hold none of the site's URLs (another --replay folder?)", warnings)
     answered = stats.get(START_PAGES, {})
-    if not any(200 <= status < 300 or status == 304 for status in answered.values()):
+    if not stats.get(JOINED) and not any(200 <= status < 300 or status == 304 for status in answered.values()):
         failures = ", ".join(f"{url} answered HTTP {status}" for url, status in answered.items())
         return Outcome(FAILED, "no start page could be fetched" + (f": {failures}" if failures else
                                                                      " (no answer; see the errors by kind)"),

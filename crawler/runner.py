@@ -10,7 +10,7 @@ from pathlib import Path
 from scrapy import Spider
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 from scrapy.utils.project import get_project_settings
@@ -47,12 +47,13 @@ def project_settings(db: str | None = None, overrides: dict[str, str] | None = N
 
 
 def use_replay(settings: Settings, folder: Path) -> None:
-    """Serve every request from recordings: no network, so no politeness delays either."""
+    """Serve every request from recordings: no network, so no politeness delays either (unless
+    `-s` sets them: a replay can be paced like a live crawl)."""
     settings.set("NEWSCRAWL_REPLAY_DIR", str(folder), priority="cmdline")
     settings.set("DOWNLOAD_HANDLERS", {"http": REPLAY_HANDLER, "https": REPLAY_HANDLER}, priority="cmdline")
-    settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
-    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
-    settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8, priority="cmdline")
+    for name, value in (("AUTOTHROTTLE_ENABLED", False), ("DOWNLOAD_DELAY", 0), ("CONCURRENT_REQUESTS_PER_DOMAIN", 8)):
+        if settings.getpriority(name) < SETTINGS_PRIORITIES["cmdline"]:
+            settings.set(name, value, priority="cmdline")
 
 
 def use_warc(settings: Settings, path: Path) -> None:

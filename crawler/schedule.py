@@ -3,7 +3,8 @@
 A job is a group of sites with a cron expression, an optional jitter and options
 of `newscrawl crawl`. Each due crawl runs as a `newscrawl crawl` process of its
 own (a Scrapy reactor runs once per process) holding a lock per site, so that a
-site is never crawled twice at a time, not even by two schedulers.
+site is never crawled twice at a time, not even by two schedulers (crawler/locks.py:
+in the database of a PostgreSQL store, so not even by schedulers on two machines).
 
 Which due time each job was last started for is kept in a small JSON file beside
 the locks rather than read back from crawl_runs: it is a scheduling decision, taken
@@ -35,7 +36,7 @@ from croniter import CroniterError, croniter
 
 from crawler.commands import crawl
 from crawler.commands.common import shown_time
-from crawler.locks import LockFile
+from crawler.locks import DatabaseLock, LockFile, site_lock
 from storage import Store, StoreError
 
 log = logging.getLogger("newscrawl.schedule")
@@ -291,7 +292,7 @@ class _RunningCrawl:
     sites: list[str]
     started_at: datetime
     process: CrawlProcess
-    locks: list[LockFile]
+    locks: list[LockFile | DatabaseLock]
 
 
 class Scheduler:
@@ -358,17 +359,17 @@ class Scheduler:
     def _start(self, job: Job, due: datetime, now: datetime) -> None:
         if not self.due_times.claim(job.name, due):
             return  # another scheduler has started it
-        locks = {site: LockFile(self.schedule.lock_dir / f"{site}.lock") for site in job.sites}
+        locks = {site: site_lock(job.db, self.schedule.lock_dir, site) for site in job.sites}
         busy = [site for site, lock in locks.items() if not lock.acquire()]
         if busy:
-            log.warning("job %s: not crawling %s for %s: still being crawled (locked in %s)",
-                        job.name, ", ".join(busy), shown_time(due), self.schedule.lock_dir)
+            log.warning("job %s: not crawling %s for %s: still being crawled (locked in %s)", job.name,
+                        ", ".join(busy), shown_time(due), locks[busy[0]].where)
         sites = [site for site in job.sites if site not in busy]
         if not sites:
             return
         held = [locks[site] for site in sites]
         try:
-            process = self.launch(job.crawl_arguments(sites), tuple(lock.fd for lock in held))
+            process = self.launch(job.crawl_arguments(sites), tuple(fd for lock in held for fd in lock.pass_fds))
         except OSError as exc:
             for lock in held:
                 lock.release()

@@ -126,5 +126,9 @@ HTTPCACHE_DIR = os.path.abspath("data/httpcache")
 # a cached page is never taken on trust: the server is always asked, and may answer 304
 DEFAULT_REQUEST_HEADERS = {**SCRAPY_REQUEST_HEADERS, "Cache-Control": "max-age=0"}
 
+# `newscrawl crawl SITE --frontier redis://…` (crawler/frontier.py): the workers of a shared crawl
+# all stop once its queue has been empty, and every worker idle, for this many seconds.
+NEWSCRAWL_FRONTIER_IDLE = 30.0
+
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

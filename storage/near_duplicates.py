@@ -54,6 +54,7 @@ from difflib import SequenceMatcher
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage.locks import lock_in_transaction
 from storage.models import Article, NearDuplicateBand
 
 SHINGLE_SIZE = 5  # tokens: 5 words in English, 5 characters in Chinese
@@ -135,6 +136,11 @@ class Fingerprint:
         return False
 
 
+def bucket_locks(keys: Keys) -> list[str]:
+    """The names of the locks (storage/locks.py) a writer of a text with these band keys takes."""
+    return [f"bucket:{band}:{bucket}" for band, bucket in keys]
+
+
 class NearDuplicateIndex:
     """Keeps the LSH buckets and the clusters (duplicate_of) of stored articles."""
 
@@ -148,6 +154,9 @@ class NearDuplicateIndex:
         earliest stored copy; when it is older than that cluster's root, it becomes the root.
         keys: its text's band keys, when already computed. True when it has copies."""
         keys = Fingerprint.of(article.text).band_keys() if keys is None else keys
+        # Any two texts that could be copies share a bucket: writers of such texts take turns, and the
+        # later one sees the earlier (read committed), however their transactions overlap.
+        lock_in_transaction(session.connection(), bucket_locks(keys))
         found = candidates(session, keys)
         if found:  # the full fingerprint is only needed to check candidates, which are rare
             fingerprint = Fingerprint.of(article.text)

@@ -21,15 +21,16 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, column, create_engine, event, func, inspect, literal_column, select, table
+from sqlalchemy import Engine, column, create_engine, event, func, inspect, literal_column, select, table, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from storage import migrations, search_text
+from storage import migrations, search_postgresql, search_text
+from storage.locks import database_lock, lock_in_transaction, sqlite_writer_lock
 from storage.models import Article, ArticleFetch, CrawlRun, UrlAlias
-from storage.near_duplicates import DEFAULT_THRESHOLD, NearDuplicateIndex
+from storage.near_duplicates import DEFAULT_THRESHOLD, Fingerprint, NearDuplicateIndex, bucket_locks
 from storage.processes import is_gone, this_process
 
 
@@ -301,6 +302,14 @@ class Store:
         self._close_dead_runs()
 
     def _check_schema(self, create: bool) -> None:
+        if migrations.current_revision(self.engine) == migrations.head_revision():
+            return
+        # Creating or migrating: one process at a time, and the others then see the result
+        # (not a half-made schema, nor a race for alembic_version).
+        with database_lock(self.engine, "schema"):
+            self._check_schema_locked(create)
+
+    def _check_schema_locked(self, create: bool) -> None:
         current, head = migrations.current_revision(self.engine), migrations.head_revision()
         if current == head:
             return
@@ -324,18 +333,23 @@ class Store:
         """Bring the store at url to the current schema; False when it already was."""
         engine = _create_engine(url)
         try:
-            current = migrations.current_revision(engine)
-            if current == migrations.head_revision():
-                return False
-            if current is not None and not migrations.is_known(current):
-                raise StoreError(f"the store at {url} was written by a newer newscrawl "
-                                 f"(schema {current}); upgrade newscrawl to use it")
-            migrations.upgrade(engine)
-            return True
+            with database_lock(engine, "schema"):
+                return Store._upgrade_locked(url, engine)
         except OperationalError as exc:
             raise StoreError(f"cannot open database {url}: {exc.orig}") from None
         finally:
             engine.dispose()
+
+    @staticmethod
+    def _upgrade_locked(url: str, engine: Engine) -> bool:
+        current = migrations.current_revision(engine)
+        if current == migrations.head_revision():
+            return False
+        if current is not None and not migrations.is_known(current):
+            raise StoreError(f"the store at {url} was written by a newer newscrawl "
+                             f"(schema {current}); upgrade newscrawl to use it")
+        migrations.upgrade(engine)
+        return True
 
     def close(self) -> None:
         self.engine.dispose()
@@ -351,20 +365,27 @@ class Store:
         """save_article() for each record, in one transaction: all are stored or, when the
         process dies before the commit, none. Returns what became of each, in order."""
         try:
-            with self._session.begin() as session:
+            with sqlite_writer_lock(self.engine), self._session.begin() as session:
+                # every lock the batch needs, at once and in one order: writers of overlapping
+                # batches then wait for each other in turn, never in a circle
+                lock_in_transaction(session.connection(),
+                                    (name for record in records for name in _write_locks(record)))
                 return [self._save_article(session, record, run_id) for record in records]
         except IntegrityError:
             # Another writer stored one of the URLs or texts between our read and our
             # write; reading again, one article at a time, gives the right outcomes.
             saved = []
             for record in records:
-                with self._session.begin() as session:
+                with sqlite_writer_lock(self.engine), self._session.begin() as session:
                     saved.append(self._save_article(session, record, run_id))
             return saved
 
     def _save_article(self, session: Session, record: ArticleRecord, run_id: int | None) -> Saved:
         now = utcnow()
         near_duplicate = False
+        # Two writers of one URL or one text take turns, so each sees what the other stored
+        # (near_duplicates.add does the same for the texts that could be copies).
+        lock_in_transaction(session.connection(), [f"url:{record.url}", f"text:{record.content_hash}"])
         stored = session.scalar(select(Article).where(Article.url == record.url))
         columns = _article_columns(record)
         if stored is None:
@@ -394,7 +415,7 @@ class Store:
 
     def articles(self, *sites: str, since: date | None = None, until: date | None = None,
                  languages: Iterable[str] = (), unique: bool = False) -> Iterator[dict]:
-        """Stored articles as plain dicts, by site and oldest first, without the raw HTML.
+        """Stored articles as plain dicts, by site and oldest first (undated last), without the raw HTML.
 
         ``since`` and ``until`` keep those published on or after, on or before that day (undated
         ones drop out); ``languages`` those in these languages (ISO 639-1 codes);
@@ -405,7 +426,7 @@ class Store:
         query = (
             select(*(getattr(Article, name) for name in ARTICLE_FIELDS), original.url.label("duplicate_of"))
             .outerjoin(original, Article.duplicate_of == original.id)
-            .order_by(Article.site, Article.published, Article.id)
+            .order_by(Article.site, Article.published.asc().nulls_last(), Article.id)  # the same on every database
         )
         query = query.where(*_article_filters(sites=sites, since=since, until=until, languages=languages))
         if unique:
@@ -489,8 +510,11 @@ class Store:
         best first; marks go around the matched words in titles and snippets. A Chinese word of
         any length matches the articles that contain it (storage/search_text.py). site, since
         and until (publication dates, inclusive) and language narrow the results."""
+        if self.engine.dialect.name == "postgresql":
+            return self._search_postgresql(query, site=site, since=since, until=until, language=language,
+                                           limit=limit, marks=marks)
         if self.engine.dialect.name != "sqlite":
-            raise StoreError(f"full-text search needs a SQLite store (FTS5); {self.url} is "
+            raise StoreError(f"full-text search needs a SQLite or PostgreSQL store; {self.url} is "
                              f"{self.engine.dialect.name}")
         chinese = search_text.has_cjk(query)
         fts = _ARTICLES_FTS_CJK if chinese else _ARTICLES_FTS
@@ -528,6 +552,14 @@ class Store:
             hits = [replace(hit, title=search_text.shown_text(hit.title, marks, single),
                             snippet=search_text.shown_text(hit.snippet, marks, single)) for hit in hits]
         return hits
+
+    def _search_postgresql(self, query: str, **options) -> list[SearchHit]:
+        """The same search on PostgreSQL (storage/search_postgresql.py)."""
+        try:
+            with self._session() as session:
+                return [SearchHit(*row) for row in search_postgresql.search(session, query, **options)]
+        except search_postgresql.QueryError as exc:
+            raise StoreError(f"bad search query {query!r}: {exc}") from None
 
     def stored_pages(self, site: str) -> Iterator[ArticleRecord]:
         """A site's articles as stored, each with its raw HTML: what re-extraction reads."""
@@ -609,6 +641,15 @@ class Store:
         except StoreError:
             pass
 
+    def add_to_run(self, run_id: int, counts: RunCounts, status: str | None = None) -> None:
+        """Add one worker's counts to a crawl run several workers share (in one statement, so
+        that workers ending at once all count); with status, also end the run."""
+        values = {name: getattr(CrawlRun, name) + value for name, value in vars(counts).items()}
+        if status is not None:
+            values.update(status=status, finished_at=utcnow())
+        with self._session.begin() as session:
+            session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))
+
     def record_failed_run(self, spider: str, started_at: datetime, error: str) -> bool:
         """Record that the crawl of spider started at started_at failed, where the crawl could not:
         its run left "running" (the process died; or found so and marked "interrupted" when the store
@@ -682,6 +723,12 @@ def _added_up(counts: Iterable[dict[str, int]]) -> dict[str, int]:
     for each in counts:
         total.update(each)
     return dict(sorted(total.items()))
+
+
+def _write_locks(record: ArticleRecord) -> list[str]:
+    """The locks a writer of this article takes: its URL, its text, the buckets of its text."""
+    keys = record.near_duplicate_keys or Fingerprint.of(record.text).band_keys()
+    return [f"url:{record.url}", f"text:{record.content_hash}", *bucket_locks(keys)]  # as _save_article takes them
 
 
 def _article_filters(*, sites: Iterable[str], since: date | None, until: date | None,

@@ -6,15 +6,49 @@ import pytest
 
 from storage import Store
 from tests.cli_runner import newscrawl
+from tests.servers import REQUIRED, PostgresServer, RedisServer, ServerUnavailable
 
 # Tests run against the project settings, whatever the working directory.
 os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
 
 
+def _server(server_class):
+    """Start a server for the session: a missing one skips its tests, or fails them in CI."""
+    try:
+        return server_class().start()
+    except (ServerUnavailable, ImportError) as exc:
+        if REQUIRED:
+            pytest.fail(f"{server_class.__name__}: {exc}")
+        pytest.skip(f"{server_class.__name__}: {exc}")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of the tests' own; postgres.new_database() is the URL of an empty database."""
+    server = _server(PostgresServer)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = _server(RedisServer)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """The URL of a new, empty store: a SQLite file, and a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'articles.db'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
 @pytest.fixture
-def store(tmp_path):
-    """An empty store of the current schema."""
-    store = Store(f"sqlite:///{tmp_path / 'articles.db'}")
+def store(store_url):
+    """An empty store of the current schema, on SQLite and on PostgreSQL."""
+    store = Store(store_url)
     yield store
     store.close()
 

@@ -158,7 +158,8 @@ def test_writes_are_refused(datasette, articles):
 
 
 def test_browse_refuses_what_it_cannot_serve(store, tmp_path):
-    assert_one_line_error(newscrawl("browse", "--db", "postgresql://news@localhost/news"), "SQLite")
+    assert_one_line_error(newscrawl("browse", "--db", "postgresql://news@localhost/news"), "SQLite",
+                          "newscrawl db copy --db postgresql://news@localhost/news --to sqlite:///snapshot.db")
     assert_one_line_error(newscrawl("browse", "--db", f"sqlite:///{tmp_path}/none.db"), "no newscrawl store")
     without_datasette = subprocess.run(
         [sys.executable, "-c", "import sys; sys.modules['datasette'] = None; from crawler.cli import main; "

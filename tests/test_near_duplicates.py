@@ -51,13 +51,6 @@ SEED_REPRINT = dataclasses.replace(
     text="Editor's note: first published by ChemChina.\n" + SEED.text.rsplit("\n", 1)[0])
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'articles.db'}")
-    yield store
-    store.close()
-
-
 def original_of(store: Store, url: str) -> str | None:
     return next(article["duplicate_of"] for article in store.articles() if article["url"] == url)
 

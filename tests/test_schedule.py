@@ -2,6 +2,7 @@
 the per-site locks, failures, the schedule file; then the real `newscrawl schedule`, and the
 store opened from a zipped egg as under Scrapyd."""
 
+import dataclasses
 import os
 import random
 import signal
@@ -17,7 +18,7 @@ import pytest
 from crawler.cli import main
 from crawler.commands.common import shown_time
 from crawler.commands.schedule import crawl_site_names
-from crawler.locks import LockFile
+from crawler.locks import LockFile, site_lock
 from crawler.runner import FIXTURES
 from crawler.schedule import Scheduler, latest_due, load_schedule
 from storage import RunCounts, Store
@@ -347,3 +348,25 @@ def test_the_store_opens_from_a_zipped_egg_as_scrapyd_runs_the_project(tmp_path)
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(tmp_path / "a.db") as connection:  # created at the current schema
         assert connection.execute("select count(*) from crawl_runs").fetchone() == (0,)
+
+
+def test_with_a_postgresql_store_the_site_lock_is_in_the_database_for_every_machine(tmp_path, postgres, caplog):
+    db = postgres.new_database()
+    schedule_file = tmp_path / "schedule.toml"
+    schedule_file.write_text('[jobs.six]\nsites = ["rocar", "jfmi"]\ncron = "0 */6 * * *"\n', encoding="utf-8")
+    # two machines: lock folders of their own, one store
+    machines = [load_schedule(schedule_file, lambda _options: KNOWN_SITES, db) for _ in range(2)]
+    machines = [dataclasses.replace(schedule, lock_dir=tmp_path / f"machine{n}") for n, schedule in enumerate(machines)]
+    holder = site_lock(db, machines[0].lock_dir, "rocar")
+    assert holder.acquire()
+    try:
+        assert not site_lock(db, machines[1].lock_dir, "rocar").acquire()
+        launcher, _ = run(machines[1], at(6), once=True)
+        assert launcher.sites == [["jfmi"]]
+        assert "not crawling rocar for 2030-01-07 06:00: still being crawled (locked in the store's database)" \
+            in caplog.text
+    finally:
+        holder.release()
+    free = site_lock(db, machines[1].lock_dir, "rocar")
+    assert free.acquire()  # released with its holder's session
+    free.release()

@@ -94,3 +94,13 @@ def test_reading_commands_do_not_create_a_store(tmp_path):
     with pytest.raises(StoreError, match="no newscrawl store"):
         Store(f"sqlite:///{tmp_path / 'new.db'}", create=False)
     assert not (tmp_path / "new.db").exists()
+
+
+def test_articles_come_by_site_then_date_with_undated_ones_last(store):
+    for number, published in enumerate([None, date(2023, 5, 1), date(2021, 1, 1), None]):
+        store.save_article(dataclasses.replace(ARTICLE, url=f"https://example.org/{number}",
+                                               text=f"Story number {number}.", published=published))
+    store.save_article(dataclasses.replace(ARTICLE, site="aaa", url="https://aaa.org/1", text="Another site."))
+    order = [(a["site"], a["published"], a["url"][-1]) for a in store.articles()]
+    assert order == [("aaa", date(2022, 1, 25), "1"), ("example", date(2021, 1, 1), "2"),
+                     ("example", date(2023, 5, 1), "1"), ("example", None, "0"), ("example", None, "3")]

@@ -38,7 +38,9 @@ def sqlite_file(url: str) -> Path:
     """The store's file: Datasette reads SQLite files only."""
     path = database_file(url)
     if path is None:
-        raise CommandError(f"browse reads SQLite store files only, not {url}")
+        raise CommandError(f"browse reads SQLite store files only, not {url}: browse a snapshot, made with "
+                           f"`newscrawl db copy --db {url} --to sqlite:///snapshot.db`, "
+                           "as `newscrawl browse --db sqlite:///snapshot.db`")
     return path
 
 

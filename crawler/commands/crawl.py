@@ -1,11 +1,11 @@
 """newscrawl crawl [SITE ...] [--replay [DIR|WARC]] [--warc FILE] [--refresh] [--full] [--since DATE] [--until DATE]
-                [--max-articles N] [--max-pages N] [--max-list-pages N] [--max-depth N]
+                [--max-articles N] [--max-pages N] [--max-list-pages N] [--max-depth N] [--frontier REDIS_URL]
                 [--sites-file PATH] [generic --start-url URL --article-pattern REGEX ... | --feed URL | --sitemap URL]"""
 
 import argparse
 from pathlib import Path
 
-from crawler import runner
+from crawler import frontier, runner
 from crawler.commands.common import (CommandError, add_db_option, add_generic_site_options, add_json_option,
                                      add_settings_option, add_sites_file_option, crawl_exit_code, date_range,
                                      describes_generic_site, generic_spider, known_sites, print_json, print_table,
@@ -47,6 +47,10 @@ def add_arguments(parser) -> None:
                       help="follow at most N list pages (NEWSCRAWL_MAX_LIST_PAGES, default 2000)")
     caps.add_argument("--max-depth", type=_count, metavar="N",
                       help="follow links at most N steps from the start page (Scrapy's DEPTH_LIMIT; default: no cap)")
+    parser.add_argument("--frontier", metavar="REDIS_URL",
+                        help="crawl one site with workers on several machines sharing its queue in Redis, "
+                             "e.g. redis://host:6379/0: run the same command on each (needs a PostgreSQL store "
+                             "for workers on several machines)")
     add_db_option(parser)
     add_settings_option(parser)
     add_sites_file_option(parser)
@@ -94,6 +98,8 @@ def run(args) -> int:
         store.check_writable()  # a read-only or damaged store is refused before anything is fetched
     finally:
         store.close()
+    if args.frontier:
+        join_frontier(args.frontier, sites, settings)
     results = runner.run_crawls(sites, settings, progress=not args.quiet)
     try:
         print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
@@ -112,6 +118,16 @@ def writable_file(path: str) -> Path:
     except OSError as exc:
         raise CommandError(f"cannot write to {path}: {exc.strerror}") from None
     return Path(path)
+
+
+def join_frontier(redis_url: str, sites: list, settings) -> None:
+    """Make this crawl a worker of the shared crawl of its one site (crawler/frontier.py)."""
+    if len(sites) != 1 or not isinstance(sites[0], str):
+        raise CommandError("--frontier crawls one site with a spider module: name exactly one")
+    try:
+        frontier.use_frontier(settings, frontier.join(redis_url, sites[0], settings["NEWSCRAWL_DB"]))
+    except frontier.FrontierError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def sites_to_crawl(args, settings) -> list:

@@ -7,7 +7,7 @@ from crawler.commands.common import (CommandError, add_db_option, add_json_optio
                                      check_stored_sites, date_range, existing_store, print_json)
 
 HELP = "full-text search over the stored titles and texts, best matches first"
-QUERY_HELP = ('SQLite FTS5 syntax: words (all must occur), "a phrase", prefix*, OR, NOT, '
+QUERY_HELP = ('SQLite FTS5 syntax (also on PostgreSQL): words (all must occur), "a phrase", prefix*, OR, NOT, '
               "title:word; quote words that hold - or :")
 # Bold in a terminal; brackets where escape codes would be junk (a pipe, a file, JSON).
 TERMINAL_MARKS = ("\033[1m", "\033[0m")
