@@ -46,5 +46,5 @@ def test_articles_are_written_in_batches_of_the_set_size(tmp_path):
     with closing(sqlite3.connect(db)) as connection:
         # one fetch time per transaction: articles written together share nothing else than their batch
         batches = connection.execute("SELECT COUNT(*) FROM article_fetches GROUP BY fetched_at").fetchall()
-    new = json.loads(result.stdout)[0]["articles_new"]
+    new = json.loads(result.stdout)[0]["new"]
     assert sum(count for count, in batches) == new

@@ -142,8 +142,9 @@ def test_crawl_until_skips_articles_the_list_dates_later_and_walks_on_to_older_o
 
 def test_crawl_max_articles_stops_early_as_finished(tmp_path):
     db = f"sqlite:///{tmp_path / 'a.db'}"
+    # one page at a time, paced, so that few are under way when the limit is reached
     result = newscrawl("crawl", "rocar", "--replay", "--db", db, "--max-articles", "2", "--json",
-                       "-s", "CONCURRENT_REQUESTS=1")
+                       "-s", "CONCURRENT_REQUESTS=1", "-s", "DOWNLOAD_DELAY=0.2")
     assert result.returncode == 0, result.stderr
     [summary] = json.loads(result.stdout)
     assert summary["outcome"] == "finished"
