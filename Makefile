@@ -27,11 +27,12 @@ goldens: $(BIN)/newscrawl
 	$(BIN)/python -m tests.goldens
 
 # Speed: extraction against plain trafilatura, a replayed crawl of a generated site against a plain loop,
-# search latency at 100,000 articles.
+# search latency at 100,000 articles, SQLite against PostgreSQL and 1 against 3 frontier workers.
 bench: $(BIN)/newscrawl
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/scale.py
 
 # Generic extraction against plain trafilatura on a folder of real pages with ground truth
 # (format: bench/quality.py); the pages stay outside the repository.

@@ -156,3 +156,13 @@ def test_check_bad_input_is_one_line_and_exit_2(args, message):
     result = newscrawl("check", *args)
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_check_names_the_list_mechanism_of_a_column_paged_by_its_cms_script():
+    """henan's column is paged only by TRS's createPageHTML (spiders/cms_lists.py): check says so."""
+    with recorded_site_proxy(site_folder("henan")) as (address, _):
+        result = newscrawl("check", "henan", *FAST, env={"http_proxy": address, "no_proxy": ""})
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "list mechanism links" in lines and "list mechanism trs_pager" in lines
+    assert any(line.startswith("list-page links 1 e.g. http://www.hnjgdj.gov.cn/sxdt/index_1.html") for line in lines)
