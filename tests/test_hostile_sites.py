@@ -4,9 +4,11 @@ the crawl's memory stays bounded.
 
 Each crawl is the real `newscrawl crawl generic` in a subprocess, with short timeouts; its
 Scrapy stats are read from its log (STATS_DUMP at INFO), its failed pages from the WARNING
-lines of crawler/errors.py, its peak memory from Scrapy's MemoryUsage extension (`memusage/max`:
-the crawl process's own; os.wait4's ru_maxrss would also count this test process, whose size
-Linux carries over into a child across fork and exec).
+lines of crawler/errors.py, its peak memory from the kernel's high-water marks of the crawl process
+and of each of its extraction workers, the largest of them (VmHWM in /proc/PID/status, read while
+they run; the workers are forked from the crawl and share most of their pages with it, so a sum
+would count those pages again and again). ru_maxrss, and so os.wait4 and Scrapy's `memusage/max`,
+would also count this test process, whose size Linux carries over into a child across fork and exec.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -63,9 +67,12 @@ def crawl(base: str, start: str, pattern: str, db_file, *options: str) -> Crawl:
         process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=stdout, stderr=stderr)
         watchdog = threading.Timer(CRAWL_TIMEOUT, process.kill)  # a crawl that does not end fails the test
         watchdog.start()
-        _, status, _ = os.wait4(process.pid, 0)
+        peaks: dict[int, int] = {}  # KiB, by process
+        while process.poll() is None:
+            for pid in _with_descendants(process.pid):
+                peaks[pid] = max(peaks.get(pid, 0), _high_water_kb(pid))
+            time.sleep(0.05)
         watchdog.cancel()
-    process.returncode = os.waitstatus_to_exitcode(status)
     log = err.read_text()
     assert "Dumping Scrapy stats" in log, log[-3000:]
     stats = {name: int(value) for name, value in _STAT.findall(log.split("Dumping Scrapy stats:")[-1])}
@@ -75,8 +82,27 @@ def crawl(base: str, start: str, pattern: str, db_file, *options: str) -> Crawl:
                   db.execute("SELECT url, title, text FROM articles")}
         aliases = {alias.removeprefix(base): url.removeprefix(base) for alias, url in db.execute(
             "SELECT url_aliases.url, articles.url FROM url_aliases JOIN articles ON articles.id = article_id")}
-    return Crawl(process.returncode, out.read_text(), log, stats, failed, stats["memusage/max"] / 2**20, stored,
+    return Crawl(process.returncode, out.read_text(), log, stats, failed, max(peaks.values(), default=0) / 1024, stored,
                  aliases)
+
+
+def _with_descendants(pid: int) -> list[int]:
+    """pid and the processes it started, and theirs (those still running)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(descendant for child in children for descendant in _with_descendants(int(child)))]
+
+
+def _high_water_kb(pid: int) -> int:
+    """The process's peak resident memory so far, in KiB (0 once it has gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) if found else 0
 
 
 @pytest.fixture(scope="module")
