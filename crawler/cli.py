@@ -19,8 +19,6 @@ import os  # noqa: E402
 import sys  # noqa: E402
 from importlib.metadata import version  # noqa: E402
 
-from crawler.commands.common import add_logging_options, check_log_file, log_level  # noqa: E402
-
 signal.signal(signal.SIGINT, _ON_CTRL_C)
 
 COMMANDS = ["crawl", "record", "sites", "stats", "export", "search", "show", "re-extract", "browse", "schedule", "db",
@@ -43,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     try:
-        if hasattr(args, "log_file"):  # a command was named
+        if hasattr(args, "log_file"):  # a command was named, and its module (with common's) imported
+            from crawler.commands.common import check_log_file, log_level
+
             check_log_file(args.log_file)
             if not args.scrapy_logging:
                 logging.basicConfig(level=log_level(args), filename=args.log_file, format=LOG_FORMAT)
@@ -84,6 +84,8 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
             subparsers.add_parser(name, help=summary, description=summary)
             continue
         command = importlib.import_module(module)
+        from crawler.commands.common import add_logging_options
+
         sub = subparsers.add_parser(name, help=command.HELP, description=command.HELP)
         command.add_arguments(sub)
         add_logging_options(sub)
