@@ -51,6 +51,12 @@ def errors_total(stats: dict) -> int:
     return sum(value for key, value in stats.items() if key.startswith(STAT_PREFIX))
 
 
+def errors_by_kind(stats: dict) -> dict[str, int]:
+    """The failed pages by kind: {"timeout": 2, "http_status": 1} from the newscrawl/errors/<kind> stats."""
+    return {key.removeprefix(STAT_PREFIX): count for key, count in sorted(stats.items())
+            if key.startswith(STAT_PREFIX) and count}
+
+
 def count_failed_page(crawler, url: str, kind: str, reason: str) -> None:
     """Count one failed page under kind (one of KINDS); name it at WARNING while fewer than
     NEWSCRAWL_ERRORS_NAMED pages have failed, and say once that the rest are only counted."""

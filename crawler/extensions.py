@@ -8,7 +8,8 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 from twisted.internet import task
 
-from crawler.outcomes import ERRORS, STORE_ERROR, STORE_FAILED, crawl_outcome, errors_by_kind
+from crawler.errors import errors_by_kind, errors_total
+from crawler.outcomes import STORE_ERROR, STORE_FAILED, crawl_outcome
 from storage import RunCounts, Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def run_counts(stats: dict) -> RunCounts:
         duplicates=stats.get("newscrawl/articles_duplicate", 0),
         empty_pages=stats.get("newscrawl/empty_pages", 0),
         # failed pages, each counted once under its kind (crawler/errors.py)
-        errors=sum(count for key, count in stats.items() if key.startswith(ERRORS)),
+        errors=errors_total(stats),
         # crawler/incremental.py
         articles_skipped=sum(stats.get(f"newscrawl/skipped_{reason}", 0) for reason in ("known", "old", "recent")),
         not_modified=stats.get("newscrawl/not_modified", 0),

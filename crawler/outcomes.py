@@ -8,7 +8,7 @@ components below put in the stats what it needs besides Scrapy's own keys:
   (WatchStartPages);
 - ``newscrawl/warnings``: lines a finished crawl should tell (add_warning), e.g. a start page
   on which the article pattern matched no link (WarnArticlelessStartPages);
-- ``newscrawl/errors/<kind>``: failed pages by kind (counted by crawler/errors.py);
+- ``newscrawl/errors/<kind>``: failed pages by kind (crawler/errors.py counts and sums them);
 - ``newscrawl/interrupted``: the name of the signal that stopped the crawl (crawler/runner.py);
 - ``newscrawl/store_error``: why the store could not be written (crawler/pipelines.py).
 """
@@ -25,7 +25,6 @@ START_PAGES = "newscrawl/start_pages"
 # a frontier worker that joined a crawl another worker started: it fetches no start page (crawler/frontier.py)
 JOINED = "newscrawl/joined_a_crawl"
 WARNINGS = "newscrawl/warnings"
-ERRORS = "newscrawl/errors/"
 INTERRUPTED = "newscrawl/interrupted"
 STORE_ERROR = "newscrawl/store_error"
 STORE_FAILED = "store_failed"  # the close reason of a crawl stopped because the store cannot be written
@@ -44,12 +43,6 @@ class Outcome:
 def add_warning(stats, warning: str) -> None:
     """One more line for the crawl's warnings (shown in the summary, stats and --json)."""
     stats.set_value(WARNINGS, [*stats.get_value(WARNINGS, []), warning])
-
-
-def errors_by_kind(stats: dict) -> dict[str, int]:
-    """The failed pages by kind: {"timeout": 2, "http_status": 1} from the newscrawl/errors/<kind> stats."""
-    return {key.removeprefix(ERRORS): count for key, count in sorted(stats.items())
-            if key.startswith(ERRORS) and count}
 
 
 def crawl_outcome(reason: str | None, stats: dict) -> Outcome:

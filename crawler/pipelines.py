@@ -121,13 +121,16 @@ class StoreArticles:
             return
         try:
             saved = self._save(batch)
-            for item in batch:
-                if item.aliases:  # crawler/aliases.py: the other URLs that led to this article
-                    self.store.add_aliases(canonicalize_url(item.url), item.aliases)
         except (StoreError, SQLAlchemyError) as exc:  # a full disk, a read-only file, a store locked too long
             self.stats.inc_value("newscrawl/articles_unwritten", len(batch))
             self._stop_crawl(exc)
             return
+        try:
+            for item in batch:
+                if item.aliases:  # crawler/aliases.py: the other URLs that led to this article
+                    self.store.add_aliases(canonicalize_url(item.url), item.aliases)
+        except (StoreError, SQLAlchemyError) as exc:  # the articles are stored; their aliases come with a refetch
+            self._stop_crawl(exc)
         for item, result in zip(batch, saved):
             self.stats.inc_value(f"newscrawl/articles_{result.outcome.value}")
             if result.outcome is SaveOutcome.DUPLICATE:

@@ -101,7 +101,7 @@ def load_recordings(folder: Path) -> dict[str, RecordedResponse]:
 
 
 def load_replay(path: Path) -> dict:
-    """What replay serves, by canonical URL: the responses of a recording folder (a folder),
+    """What replay serves, by recording_key(): the responses of a recording folder (a folder),
     or of a WARC file (a file; crawler/archive.py). RecordingError when it is neither."""
     if path.is_file():
         from crawler.archive import load_warc  # archive.py builds on this module

@@ -17,7 +17,8 @@ from scrapy.utils.project import get_project_settings
 from twisted.python.failure import Failure
 
 from crawler.extensions import CrawlRunRecorder, run_counts
-from crawler.outcomes import INTERRUPTED, STORE_ERROR, Outcome, crawl_outcome, errors_by_kind
+from crawler.errors import errors_by_kind
+from crawler.outcomes import INTERRUPTED, STORE_ERROR, Outcome, crawl_outcome
 from crawler.progress import Progress
 from storage import RunCounts, database_file
 

@@ -31,8 +31,8 @@ from scrapy.linkextractors import LinkExtractor
 from w3lib.url import canonicalize_url
 
 from crawler.extract import SiteRules
-from crawler.multipage import MAX_ARTICLE_PAGES, next_page_url
 from crawler.items import ArticleItem
+from crawler.multipage import MAX_ARTICLE_PAGES, next_page_url
 from spiders.cms_lists import LINKS, JsonList, read_scripted_list, report_list_mechanisms
 from spiders.sources import FeedsAndSitemaps
 
@@ -86,7 +86,7 @@ class NewsSpider(FeedsAndSitemaps, Spider):
     def article_request(self, response, url: str, shown: date | None):
         """A feed's or sitemap's entry, when it is an article: every entry, unless an article pattern says."""
         if not self.article_links or self._articles.matches(url):
-            yield response.follow(url, callback=self.parse_article, meta={PAGE: ARTICLE, LIST_DATE: shown})
+            yield self._article(response, url, shown)
 
     def parse(self, response):
         """A list page: follow its articles and its pagination, those its HTML links and those
@@ -94,8 +94,7 @@ class NewsSpider(FeedsAndSitemaps, Spider):
         scripted = read_scripted_list(response, {PAGE: LIST}, self.json_list, self.article_links)
         linked = list(self._article_requests(response, self._articles)) if scripted.html_links else []
         listed = [*self._article_requests(scripted.records, self._record_articles),
-                  *(response.follow(url, callback=self.parse_article, meta={PAGE: ARTICLE, LIST_DATE: shown})
-                    for url, shown in scripted.entries)]
+                  *(self._article(response, url, shown) for url, shown in scripted.entries)]
         if response.meta.get(START):
             report_list_mechanisms(self, response, ([LINKS] if linked else []) + scripted.mechanisms,
                                    len(linked) + len(listed))
@@ -110,8 +109,11 @@ class NewsSpider(FeedsAndSitemaps, Spider):
         """Requests for the article links of a list page, with the dates the list shows."""
         dates = self._list_dates(page) if page is not None else {}
         for link in articles.extract_links(page) if page is not None else ():
-            yield page.follow(link, callback=self.parse_article,
-                              meta={PAGE: ARTICLE, LIST_DATE: dates.get(canonicalize_url(link.url))})
+            yield self._article(page, link, dates.get(canonicalize_url(link.url)))
+
+    def _article(self, page, link, shown: date | None) -> Request:
+        """The request for an article a list page (or feed, or sitemap) links, with the date it shows."""
+        return page.follow(link, callback=self.parse_article, meta={PAGE: ARTICLE, LIST_DATE: shown})
 
     def _list_dates(self, response) -> dict[str, date]:
         """The date the list shows beside each link, by canonical URL."""

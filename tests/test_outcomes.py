@@ -15,8 +15,9 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 
 from crawler.extensions import run_counts
+from crawler.errors import errors_by_kind
 from crawler.outcomes import (INTERRUPTED, START_PAGES, STORE_ERROR, WARNINGS, Outcome, WarnArticlelessStartPages,
-                              crawl_outcome, errors_by_kind)
+                              crawl_outcome)
 from crawler.runner import FIXTURES
 from spiders.base import ARTICLE, LIST, PAGE
 from storage import RunCounts, Store

@@ -9,7 +9,6 @@ import signal
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 from storage import DEFAULT_URL, Store
