@@ -39,7 +39,7 @@ def recorded_site_proxy(folder: Path, delay: float = 0.0):
             if response is None:
                 self.send_error(404)
                 return
-            body = response.body_path.read_bytes()
+            body = response.read_body()
             self.send_response(response.status)
             for name, value in response.headers.items():
                 self.send_header(name, value)
@@ -50,11 +50,18 @@ def recorded_site_proxy(folder: Path, delay: float = 0.0):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    with serving(Handler) as address:
+        yield address, requests
+
+
+@contextmanager
+def serving(handler):
+    """An HTTP server on 127.0.0.1 answering with handler (a BaseHTTPRequestHandler class), in a
+    thread of its own; yields its base URL, and stops it afterwards."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", requests
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

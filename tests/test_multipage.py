@@ -1,10 +1,9 @@
 """Articles split over pages: fetched in order, joined under page 1's URL, stored once, without the pager."""
 
 import json
-import threading
 from contextlib import contextmanager
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -13,6 +12,7 @@ from scrapy.http import HtmlResponse
 from crawler.extract import extract_pages
 from crawler.multipage import continues, next_page_url
 from tests.cli_runner import newscrawl
+from tests.loopback import serving
 
 CASE_14 = Path(__file__).parent / "real_world" / "14-multipage-article"
 
@@ -37,13 +37,8 @@ def serve(pages: dict[str, str]):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as base:
+        yield base
 
 
 def crawl(base: str, tmp_path, article_pattern: str) -> list[dict]:

@@ -5,17 +5,16 @@ import functools
 import json
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
 from datetime import timedelta
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 
 import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from crawler.extensions import run_counts
 from crawler.errors import errors_by_kind
+from crawler.extensions import run_counts
 from crawler.outcomes import (INTERRUPTED, START_PAGES, STORE_ERROR, WARNINGS, Outcome, WarnArticlelessStartPages,
                               crawl_outcome)
 from crawler.runner import FIXTURES
@@ -24,6 +23,7 @@ from storage import RunCounts, Store
 from storage.models import CrawlRun
 from storage.store import DEAD_AFTER, utcnow
 from tests.cli_runner import newscrawl
+from tests.loopback import serving
 
 START = "https://www.rocar.net/en/menu139/"
 FETCHED = {"response_received_count": 11, START_PAGES: {START: 200}}
@@ -161,13 +161,8 @@ def served(folder):
     """The files of folder over HTTP on 127.0.0.1 (missing ones: 404)."""
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *args: None
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(handler) as base:
+        yield base
 
 
 LIVE = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0"]

@@ -7,15 +7,15 @@ from __future__ import annotations
 import codecs
 import json
 import shutil
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.cli_runner import newscrawl
+from tests.loopback import serving
 
 CASES = Path(__file__).parent / "real_world"
 CRAWL_CASES = ["10-gbk-malformed-meta", "11-bom-vs-header", "15-base-href-links"]
@@ -43,13 +43,8 @@ def serve(root: Path, headers_by_path: dict[str, dict]):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as base:
+        yield base
 
 
 def crawled(root: Path, case: dict, tmp_path) -> dict[str, dict]:
