@@ -202,7 +202,7 @@ def time_crawl(folder: Path) -> dict:
         sys.exit(f"the crawl failed ({process.returncode}):\n{err[-3000:]}")
     summary = json.loads(out)[0]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "main_cpu": sampler.main_cpu, "rss": sampler.peak, "articles": summary["articles_new"],
+    return {"wall": wall, "cpu": cpu, "main_cpu": sampler.main_cpu, "rss": sampler.peak, "articles": summary["new"],
             "errors": summary["errors"], "db_bytes": store.stat().st_size,
             "cache_bytes": sum(path.stat().st_size for path in store.parent.rglob("*") if path.is_file())
             - store.stat().st_size}
