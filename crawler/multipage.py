@@ -17,13 +17,21 @@ from urllib.parse import parse_qsl, urlsplit
 MAX_ARTICLE_PAGES = 50
 
 _NEXT_TEXT = re.compile(r"^\s*(?:下一页|下页|next(?:\s+page)?)\s*[>»›]*\s*$", re.IGNORECASE)
+# A page can only link its next page where it says rel=next, or a link's text starts with "next" or
+# 下一页: a search of the raw text spares parsing all the pages that don't (most articles are one page).
+_MAY_LINK_NEXT = re.compile(r"rel\s*=[^>]*\bnext\b|>(?:\s|&nbsp;|&#160;)*(?:下一?页|next\b)", re.IGNORECASE)
+# rel is a space-separated list of keywords, matched without regard to case (the HTML standard)
+_REL_NEXT = ("(//link | //a)[contains(concat(' ', normalize-space(translate(@rel, 'NEXT', 'next')), ' '), ' next ')]"
+             "/@href")
 _PAGE_PARAMETER = re.compile(r"^(?:page|p|pg|pn|pageno|page_?num(?:ber)?|paged|curpage)$", re.IGNORECASE)
 
 
 def next_page_url(response, first_url: str) -> str | None:
     """The absolute URL of the article's next page, from a Scrapy response of one of its pages
     whose first page is first_url; None on its last page (or when it has only one)."""
-    hrefs = response.css('link[rel~="next"]::attr(href), a[rel~="next"]::attr(href)').getall()
+    if not _MAY_LINK_NEXT.search(response.text):
+        return None
+    hrefs = response.xpath(_REL_NEXT).getall()
     hrefs += [link.attrib.get("href", "") for link in response.css("a[href]")
               if _NEXT_TEXT.match(" ".join(link.css("::text").getall()))]
     for href in hrefs:

@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.extract import extract_pages
@@ -123,6 +124,27 @@ def test_next_article_and_list_pagers_are_not_the_next_page():
     body = ("<a href='/news/6101.html'>Next page</a> <a href='/news/6100_2.html'>下一篇</a>"
             "<a href='/news/index_2.html'>Next</a> <a href='http://other.example/news/6100_2.html'>Next</a>")
     assert next_page_url(response("http://example.org/news/6100.html", body), "http://example.org/news/6100.html") is None
+
+
+@pytest.mark.parametrize("pager", [
+    "<a href='6100_2.html'>Next page</a>",
+    "<a href='6100_2.html'><span>Next</span> <b>page</b> &raquo;</a>",
+    "<a href='6100_2.html'>&nbsp;下一页</a>",
+    "<a href='6100_2.html'>\n  下页 &gt;</a>",
+    "<a href='6100_2.html' REL='Next'>2</a>",
+    "<a rel=next href='6100_2.html'>2</a>",
+])
+def test_every_form_of_next_page_link_is_found(pager):
+    """Pages are only parsed for a pager when their raw text may hold one: every form gets through."""
+    body = f"<html><head><title>T</title></head><body><p>Text.</p><div class='pager'>{pager}</div></body></html>"
+    url = "http://example.org/news/6100.html"
+    assert next_page_url(response(url, body), url) == "http://example.org/news/6100_2.html"
+
+
+def test_link_rel_next_in_the_head_is_found():
+    body = "<html><head><link href='/news/6100.html?page=2' rel='prev next'></head><body><p>Text.</p></body></html>"
+    url = "http://example.org/news/6100.html"
+    assert next_page_url(response(url, body), url) == "http://example.org/news/6100.html?page=2"
 
 
 def test_continuation_urls():
