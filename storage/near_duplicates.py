@@ -191,8 +191,8 @@ class NearDuplicateIndex:
 
     @staticmethod
     def _store(session: Session, article_id: int, keys: Keys) -> None:
-        if keys:
-            session.execute(insert(NearDuplicateBand), [
+        if keys:  # a plain executemany: the ORM's bulk insert path costs more than the rows
+            session.connection().execute(insert(NearDuplicateBand.__table__), [
                 {"band": band, "bucket": bucket, "article_id": article_id} for band, bucket in keys])
 
 

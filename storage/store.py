@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from storage import migrations, search_postgresql, search_text
 from storage.locks import database_lock, lock_in_transaction, sqlite_writer_lock
 from storage.models import Article, ArticleFetch, CrawlRun, UrlAlias
-from storage.near_duplicates import DEFAULT_THRESHOLD, Fingerprint, NearDuplicateIndex, bucket_locks
+from storage.near_duplicates import DEFAULT_THRESHOLD, Fingerprint, Keys, NearDuplicateIndex, bucket_locks
 from storage.processes import is_gone, this_process
 
 
@@ -365,53 +365,64 @@ class Store:
         """save_article() for each record, in one transaction: all are stored or, when the
         process dies before the commit, none. Returns what became of each, in order."""
         try:
-            with sqlite_writer_lock(self.engine), self._session.begin() as session:
-                # every lock the batch needs, at once and in one order: writers of overlapping
-                # batches then wait for each other in turn, never in a circle
-                lock_in_transaction(session.connection(),
-                                    (name for record in records for name in _write_locks(record)))
-                return [self._save_article(session, record, run_id) for record in records]
+            return self._save_batch(records, run_id)
         except IntegrityError:
             # Another writer stored one of the URLs or texts between our read and our
             # write; reading again, one article at a time, gives the right outcomes.
-            saved = []
-            for record in records:
-                with sqlite_writer_lock(self.engine), self._session.begin() as session:
-                    saved.append(self._save_article(session, record, run_id))
-            return saved
+            return [self._save_batch([record], run_id)[0] for record in records]
 
-    def _save_article(self, session: Session, record: ArticleRecord, run_id: int | None) -> Saved:
+    def _save_batch(self, records: list[ArticleRecord], run_id: int | None) -> list[Saved]:
+        """The records in order, as if saved one after the other, in one transaction and with a
+        few statements for the whole batch: one read of its stored URLs, one of its stored texts,
+        one INSERT of its new articles; then each new article's near-duplicate lookup in order."""
         now = utcnow()
-        near_duplicate = False
-        # Two writers of one URL or one text take turns, so each sees what the other stored
-        # (near_duplicates.add does the same for the texts that could be copies).
-        lock_in_transaction(session.connection(), [f"url:{record.url}", f"text:{record.content_hash}"])
-        stored = session.scalar(select(Article).where(Article.url == record.url))
-        columns = _article_columns(record)
-        if stored is None:
-            twin = session.scalar(
-                select(Article.id).where(Article.content_hash == record.content_hash)
-            )
-            if twin is not None:
-                return Saved(SaveOutcome.DUPLICATE)
-            stored = Article(**columns, first_seen=now, last_seen=now)
-            session.add(stored)
-            session.flush()  # gives the new article its id
-            near_duplicate = self._near_duplicates.add(session, stored, record.near_duplicate_keys)
-            outcome = SaveOutcome.NEW
-        elif all(getattr(stored, name) == value for name, value in columns.items()
-                 if name != "raw_html"):
-            stored.last_seen = now
-            outcome = SaveOutcome.UNCHANGED
-        else:
-            stored.last_seen = now
-            for name, value in columns.items():
-                setattr(stored, name, value)
-            self._near_duplicates.refresh(session, stored, record.near_duplicate_keys)
-            outcome = SaveOutcome.UPDATED
-        session.add(ArticleFetch(article_id=stored.id, run_id=run_id, fetched_at=now,
-                                 outcome=outcome.value))
-        return Saved(outcome, near_duplicate)
+        with sqlite_writer_lock(self.engine), self._session.begin() as session:
+            # Every lock the batch needs, at once and in one order: writers of overlapping batches
+            # then wait for each other in turn, never in a circle; and each sees what the other
+            # stored of one URL, one text or texts that could be copies (near_duplicates.add).
+            lock_in_transaction(session.connection(),
+                                (name for record in records for name in _write_locks(record)))
+            by_url = {article.url: article for article in _stored_where(session, Article, Article.url,
+                                                                        [record.url for record in records])}
+            texts = set(_stored_where(session, Article.content_hash, Article.content_hash,
+                                      [record.content_hash for record in records]))
+            outcomes: list[tuple[SaveOutcome, Article | None]] = []
+            # articles whose near-duplicate index entry is to be written: new ones (True) or changed ones
+            to_index: dict[Article, tuple[bool, Keys | None]] = {}
+            for record in records:
+                columns = _article_columns(record)
+                stored = by_url.get(record.url)
+                if stored is None:
+                    if record.content_hash in texts:
+                        outcomes.append((SaveOutcome.DUPLICATE, None))
+                        continue
+                    stored = by_url[record.url] = Article(**columns, first_seen=now, last_seen=now)
+                    session.add(stored)
+                    texts.add(record.content_hash)
+                    to_index[stored] = (True, record.near_duplicate_keys)
+                    outcome = SaveOutcome.NEW
+                elif all(getattr(stored, name) == value for name, value in columns.items() if name != "raw_html"):
+                    stored.last_seen = now
+                    outcome = SaveOutcome.UNCHANGED
+                else:
+                    stored.last_seen = now
+                    for name, value in columns.items():
+                        setattr(stored, name, value)
+                    texts.add(record.content_hash)
+                    to_index[stored] = (to_index.get(stored, (False,))[0], record.near_duplicate_keys)
+                    outcome = SaveOutcome.UPDATED
+                outcomes.append((outcome, stored))
+            session.flush()  # gives the new articles their ids
+            has_copies = {}
+            for article, (new, keys) in to_index.items():  # in the records' order: later ones see earlier ones
+                if new:
+                    has_copies[article] = self._near_duplicates.add(session, article, keys)
+                else:
+                    self._near_duplicates.refresh(session, article, keys)
+            session.add_all(ArticleFetch(article_id=article.id, run_id=run_id, fetched_at=now, outcome=outcome.value)
+                            for outcome, article in outcomes if article is not None)
+        return [Saved(outcome, has_copies.get(article, False) if outcome is SaveOutcome.NEW else False)
+                for outcome, article in outcomes]
 
     def articles(self, *sites: str, since: date | None = None, until: date | None = None,
                  languages: Iterable[str] = (), unique: bool = False) -> Iterator[dict]:
@@ -728,7 +739,16 @@ def _added_up(counts: Iterable[dict[str, int]]) -> dict[str, int]:
 def _write_locks(record: ArticleRecord) -> list[str]:
     """The locks a writer of this article takes: its URL, its text, the buckets of its text."""
     keys = record.near_duplicate_keys or Fingerprint.of(record.text).band_keys()
-    return [f"url:{record.url}", f"text:{record.content_hash}", *bucket_locks(keys)]  # as _save_article takes them
+    return [f"url:{record.url}", f"text:{record.content_hash}", *bucket_locks(keys)]
+
+
+def _stored_where(session: Session, selected, column, values: list) -> list:
+    """selected (a model or a column) of the stored rows whose column is one of values,
+    asked _URLS_PER_QUERY values at a time."""
+    values, found = sorted(set(values)), []
+    for start in range(0, len(values), _URLS_PER_QUERY):
+        found += session.scalars(select(selected).where(column.in_(values[start:start + _URLS_PER_QUERY])))
+    return found
 
 
 def _article_filters(*, sites: Iterable[str], since: date | None, until: date | None,

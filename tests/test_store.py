@@ -104,3 +104,31 @@ def test_articles_come_by_site_then_date_with_undated_ones_last(store):
     order = [(a["site"], a["published"], a["url"][-1]) for a in store.articles()]
     assert order == [("aaa", date(2022, 1, 25), "1"), ("example", date(2021, 1, 1), "2"),
                      ("example", date(2023, 5, 1), "1"), ("example", None, "0"), ("example", None, "3")]
+
+
+def test_a_batch_saves_as_its_articles_one_after_the_other(store, tmp_path):
+    """One transaction for the batch, yet each article sees those before it: a URL saved twice,
+    a text seen twice, a reprint of an article earlier in the batch."""
+    story = " ".join(f"The plant in district {n} opened its line for {n} workers and trained its staff."
+                     for n in range(40))
+    reprint = dataclasses.replace(ARTICLE, url="https://mirror.example.org/9.html", text="Reprinted.\n" + story,
+                                  published=date(2022, 1, 26))
+    batch = [
+        dataclasses.replace(ARTICLE, text=story),
+        dataclasses.replace(ARTICLE, url="https://example.org/news/2.html", title="Another"),
+        dataclasses.replace(ARTICLE, url="https://example.org/news/3.html"),  # the same text as the one before
+        reprint,
+        dataclasses.replace(ARTICLE, url="https://example.org/news/2.html", title="Another, retitled"),
+    ]
+    one_by_one = Store(f"sqlite:///{tmp_path / 'one_by_one.db'}")
+    expected = [one_by_one.save_articles([record])[0] for record in batch]
+    assert [saved.outcome for saved in expected] == [SaveOutcome.NEW, SaveOutcome.NEW, SaveOutcome.DUPLICATE,
+                                                     SaveOutcome.NEW, SaveOutcome.UPDATED]
+    assert store.save_articles(batch) == expected
+
+    def stored(of: Store) -> list[tuple]:
+        return [(a["url"], a["title"], a["text"], a["duplicate_of"]) for a in of.articles()]
+
+    assert stored(store) == stored(one_by_one)
+    assert dict((a["url"], a["duplicate_of"]) for a in store.articles())[reprint.url] == ARTICLE.url
+    one_by_one.close()
