@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import logging
 
+from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 from w3lib.url import canonicalize_url
 
+from crawler.errors import count_failed_page
 from crawler.extract import SiteRules
 from crawler.extraction_pool import ExtractionPool, worker_count
 from crawler.items import ArticleItem
 from crawler.outcomes import STORE_ERROR, STORE_FAILED
-from storage import ArticleRecord, SaveOutcome, Store, StoreError
+from storage import ArticleRecord, FailedPageRecord, SaveOutcome, Store, StoreError
 
 logger = logging.getLogger(__name__)
+
+
+class ExtractionFailedDrop(DropItem):
+    """The item is dropped because extraction failed on its page; StoreArticles keeps the page
+    (all its pages) as a failed page, with this reason, for `newscrawl re-extract`."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(f"extraction failed at {url}", log_level="DEBUG")  # count_failed_page() names it
+        self.reason = reason
 
 
 class ExtractArticle:
@@ -24,9 +35,10 @@ class ExtractArticle:
     site rules, in the worker processes of an ExtractionPool (NEWSCRAWL_EXTRACT_WORKERS).
 
     A page that extraction fails on (a site module's broken selector, a parser fault) is
-    counted in ``newscrawl/errors/extraction``, logged with its URL at WARNING and
-    dropped, and the crawl goes on: the page is not stored, so the next crawl fetches
-    and extracts it again."""
+    a failed page of kind ``extraction`` (crawler/errors.py: counted once, named in the log
+    with its reason) and dropped with ExtractionFailedDrop, and the crawl goes on. Its HTML is
+    not lost: StoreArticles keeps it as a failed page, which `newscrawl re-extract` retries
+    and the next crawl fetches again (it is not stored as an article)."""
 
     def __init__(self, crawler, pool: ExtractionPool):
         self.crawler = crawler
@@ -45,9 +57,9 @@ class ExtractArticle:
             article, item.near_duplicate_keys = await self.pool.extract([item.html, *item.more_pages], item.url,
                                                                         rules)
         except Exception as exc:  # a page extraction cannot read is one counted error, never a stuck crawl
-            self.crawler.stats.inc_value("newscrawl/errors/extraction")
-            logger.warning("cannot extract an article from %s: %s", item.url, exc)
-            raise DropItem(f"extraction failed at {item.url}", log_level="DEBUG") from None
+            reason = str(exc) or type(exc).__name__
+            count_failed_page(self.crawler, item.url, "extraction", reason)
+            raise ExtractionFailedDrop(item.url, reason) from None
         item.title, item.published, item.author = article.title, article.published, article.author
         item.source, item.language, item.text = article.source, article.language, article.text
         return item
@@ -77,7 +89,10 @@ class StoreArticles:
     Articles are written in batches, one transaction each, of NEWSCRAWL_WRITE_BATCH_SIZE
     articles or those of NEWSCRAWL_WRITE_BATCH_SECONDS, whichever comes first, and the
     last batch when the crawl closes. A crawl killed outright loses its unwritten batch:
-    those articles are not stored, so the next crawl fetches them again."""
+    those articles are not stored, so the next crawl fetches them again.
+
+    Pages extraction failed on (ExtractionFailedDrop) are kept as failed pages, written with
+    each batch in one transaction of their own."""
 
     def __init__(self, crawler, db_url: str, near_duplicate_threshold: float, batch_size: int,
                  batch_seconds: float):
@@ -89,15 +104,18 @@ class StoreArticles:
         self.batch_seconds = batch_seconds
         self.store: Store | None = None
         self.batch: list[ArticleItem] = []
+        self.failed_pages: list[FailedPageRecord] = []
         self.timer = task.LoopingCall(self.write_batch)
         self.closing = False
 
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        return cls(crawler, settings["NEWSCRAWL_DB"],
-                   settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"),
-                   settings.getint("NEWSCRAWL_WRITE_BATCH_SIZE"), settings.getfloat("NEWSCRAWL_WRITE_BATCH_SECONDS"))
+        pipeline = cls(crawler, settings["NEWSCRAWL_DB"],
+                       settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"),
+                       settings.getint("NEWSCRAWL_WRITE_BATCH_SIZE"), settings.getfloat("NEWSCRAWL_WRITE_BATCH_SECONDS"))
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        return pipeline
 
     def open_spider(self) -> None:
         self.store = Store(self.db_url, near_duplicate_threshold=self.near_duplicate_threshold)
@@ -111,11 +129,20 @@ class StoreArticles:
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         self.batch.append(item)
-        if len(self.batch) >= self.batch_size:
+        if len(self.batch) + len(self.failed_pages) >= self.batch_size:
             self.write_batch()
         return item
 
+    def item_dropped(self, item, exception) -> None:
+        """Scrapy's item_dropped signal: a page extraction failed on joins the batch as a failed page."""
+        if isinstance(exception, ExtractionFailedDrop):
+            self.failed_pages.append(FailedPageRecord(canonicalize_url(item.url), item.site,
+                                                      (item.html, *item.more_pages), exception.reason))
+            if len(self.batch) + len(self.failed_pages) >= self.batch_size:
+                self.write_batch()
+
     def write_batch(self) -> None:
+        self._write_failed_pages()  # before the articles: an article stored in the same batch forgets its failure
         batch, self.batch = self.batch, []
         if not batch:
             return
@@ -139,6 +166,14 @@ class StoreArticles:
                 self.stats.inc_value("newscrawl/near_duplicates")
                 logger.info("a near-duplicate of a stored article: %s", item.url)
 
+    def _write_failed_pages(self) -> None:
+        failed, self.failed_pages = self.failed_pages, []
+        if failed:
+            try:
+                self.store.keep_failed_pages(failed, run_id=self.stats.get_value("newscrawl/run_id"))
+            except (StoreError, SQLAlchemyError) as exc:  # counted as failed already; a refetch brings them back
+                self._stop_crawl(exc)
+
     def _stop_crawl(self, error: Exception) -> None:
         """The store cannot be written: the crawl stops at the first failed write, and is recorded failed."""
         if self.stats.get_value(STORE_ERROR) is None:
@@ -157,5 +192,6 @@ class StoreArticles:
             source=item.source,
             language=item.language,
             html=item.html,
+            more_pages=tuple(item.more_pages),
             near_duplicate_keys=item.near_duplicate_keys,
         ) for item in batch], run_id=self.stats.get_value("newscrawl/run_id"))

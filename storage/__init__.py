@@ -8,6 +8,7 @@ from storage.store import (
     DEFAULT_URL,
     EXTRACTED_FIELDS,
     ArticleRecord,
+    FailedPageRecord,
     RunCounts,
     SaveOutcome,
     SiteSummary,
@@ -16,5 +17,5 @@ from storage.store import (
     database_file,
 )
 
-__all__ = ["DEFAULT_URL", "EXTRACTED_FIELDS", "ArticleRecord", "RunCounts", "SaveOutcome", "SiteSummary", "Store", "StoreError",
+__all__ = ["DEFAULT_URL", "EXTRACTED_FIELDS", "ArticleRecord", "FailedPageRecord", "RunCounts", "SaveOutcome", "SiteSummary", "Store", "StoreError",
            "database_file"]

@@ -98,3 +98,39 @@ class UrlAlias(Base):
 
     url: Mapped[str] = mapped_column(String(2048), primary_key=True)  # canonical form
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+
+
+class ArticlePage(Base):
+    """The HTML of an article's further pages, when it is split over pages (0009): page 1 is the
+    article's raw_html. Re-extraction reads them all; replaced with the article's raw_html."""
+
+    __tablename__ = "article_pages"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    page: Mapped[int] = mapped_column(Integer, primary_key=True)  # 2, 3, ...: the article's own page numbers
+    raw_html: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed, as articles.raw_html
+
+
+class FailedPage(Base):
+    """An article page extraction failed on (0009), kept so that `newscrawl re-extract` can read it
+    again once the rules are fixed; gone once the article is stored. Failing again replaces it."""
+
+    __tablename__ = "failed_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)  # canonical form
+    site: Mapped[str] = mapped_column(String(64), index=True)
+    raw_html: Mapped[bytes] = mapped_column(LargeBinary)  # page 1, zlib-compressed, as articles.raw_html
+    reason: Mapped[str] = mapped_column(Text)  # what extraction raised
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    failed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FailedPagePage(Base):
+    """The HTML of a failed page's further pages, when its article is split over pages (0009)."""
+
+    __tablename__ = "failed_page_pages"
+
+    failed_page_id: Mapped[int] = mapped_column(ForeignKey("failed_pages.id", ondelete="CASCADE"), primary_key=True)
+    page: Mapped[int] = mapped_column(Integer, primary_key=True)  # 2, 3, ...
+    raw_html: Mapped[bytes] = mapped_column(LargeBinary)

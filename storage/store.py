@@ -21,7 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, column, create_engine, event, func, inspect, literal_column, select, table, update
+from sqlalchemy import (Engine, column, create_engine, delete, event, func, inspect, literal_column, select, table,
+                        update)
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from storage import migrations, search_postgresql, search_text
 from storage.locks import database_lock, lock_in_transaction, sqlite_writer_lock
-from storage.models import Article, ArticleFetch, CrawlRun, UrlAlias
+from storage.models import Article, ArticleFetch, ArticlePage, CrawlRun, FailedPage, FailedPagePage, UrlAlias
 from storage.near_duplicates import DEFAULT_THRESHOLD, Fingerprint, Keys, NearDuplicateIndex, bucket_locks
 from storage.processes import is_gone, this_process
 
@@ -66,10 +67,24 @@ class ArticleRecord:
     html: str = ""
     # the near-duplicate index's (band, bucket) keys of the text, when already computed (by an extraction worker)
     near_duplicate_keys: tuple[tuple[int, str], ...] | None = field(default=None, repr=False)
+    # the HTML of the article's further pages, in order, when it is split over pages (html is page 1)
+    more_pages: tuple[str, ...] = field(default=(), repr=False)
 
     @cached_property  # read several times when the record is saved
     def content_hash(self) -> str:
         return text_hash(self.text)
+
+
+@dataclass(frozen=True)
+class FailedPageRecord:
+    """An article page extraction failed on, kept to be extracted again (`newscrawl re-extract`)."""
+
+    url: str  # canonical
+    site: str
+    pages: tuple[str, ...] = field(repr=False)  # the HTML of the article's pages, page 1 first
+    reason: str  # what extraction raised
+    run_id: int | None = None  # the crawl run it failed in
+    failed_at: datetime | None = None  # (naive UTC) when it last failed; set by the store
 
 
 # What extraction yields for an article: the columns re-extraction may change.
@@ -149,6 +164,7 @@ class SiteSummary:
     last_run: CrawlRunView | None
     last_success: CrawlRunView | None  # the last run that finished
     recent_runs: RecentRuns
+    failed_pages: int = 0  # pages extraction failed on, kept for `newscrawl re-extract`
 
 
 @dataclass(frozen=True)
@@ -413,6 +429,10 @@ class Store:
                     outcome = SaveOutcome.UPDATED
                 outcomes.append((outcome, stored))
             session.flush()  # gives the new articles their ids
+            _replace_further_pages(session, {article: record.more_pages for record, (_, article)
+                                             in zip(records, outcomes) if article in to_index},
+                                   stale=[article.id for article, (new, _) in to_index.items() if not new])
+            _forget_failed_pages(session, [record.url for record in records])  # they extract now
             has_copies = {}
             for article, (new, keys) in to_index.items():  # in the records' order: later ones see earlier ones
                 if new:
@@ -573,11 +593,15 @@ class Store:
             raise StoreError(f"bad search query {query!r}: {exc}") from None
 
     def stored_pages(self, site: str) -> Iterator[ArticleRecord]:
-        """A site's articles as stored, each with its raw HTML: what re-extraction reads."""
+        """A site's articles as stored, each with the raw HTML of all its pages: what re-extraction reads."""
         with self._session() as session:
             articles = session.scalars(select(Article).where(Article.site == site).order_by(Article.id))
-            for article in articles.yield_per(100):
-                yield _from_article(ArticleRecord, article, html=_html(article.raw_html), near_duplicate_keys=None)
+            for chunk in articles.yield_per(100).partitions():
+                further = _further_pages(session, ArticlePage, ArticlePage.article_id,
+                                         [article.id for article in chunk])
+                for article in chunk:
+                    yield _from_article(ArticleRecord, article, html=_html(article.raw_html), near_duplicate_keys=None,
+                                        more_pages=further.get(article.id, ()))
 
     def update_extraction(self, record: ArticleRecord, *, dry_run: bool = False) -> str | None:
         """Overwrite what extraction yields (EXTRACTED_FIELDS) of the article stored at
@@ -585,14 +609,59 @@ class Store:
         already has this text, changes nothing and returns that article's URL; with
         dry_run, only checks that."""
         with self._session.begin() as session:
-            twin = session.scalar(select(Article.url).where(Article.content_hash == record.content_hash,
-                                                            Article.url != record.url))
+            twin = _url_with_text(session, record)
             if twin is None and not dry_run:
                 stored = session.scalar(select(Article).where(Article.url == record.url))
                 for name in EXTRACTED_FIELDS:
                     setattr(stored, name, getattr(record, name))
                 self._near_duplicates.refresh(session, stored)
             return twin
+
+    # -- failed pages -------------------------------------------------------
+
+    def keep_failed_pages(self, pages: list[FailedPageRecord], run_id: int | None = None) -> None:
+        """Keep pages extraction failed on (in crawl run run_id), in one transaction; a page kept
+        before is replaced (its newest failure). Storing its article later forgets it."""
+        latest = {page.url: page for page in pages}  # a URL twice in the batch: its last failure
+        if not latest:
+            return
+        now = utcnow()
+        with sqlite_writer_lock(self.engine), self._session.begin() as session:
+            lock_in_transaction(session.connection(), (f"url:{url}" for url in latest))  # as article writers
+            _forget_failed_pages(session, list(latest))
+            kept = {url: FailedPage(url=url, site=page.site, raw_html=_compressed(page.pages[0]), reason=page.reason,
+                                    run_id=run_id, failed_at=now) for url, page in latest.items()}
+            session.add_all(kept.values())
+            session.flush()  # gives them their ids
+            session.add_all(FailedPagePage(failed_page_id=kept[url].id, page=number, raw_html=_compressed(html))
+                            for url, page in latest.items() for number, html in enumerate(page.pages[1:], start=2))
+
+    def failed_pages(self, site: str) -> Iterator[FailedPageRecord]:
+        """The site's kept failed pages, with the HTML of all their pages, oldest failure first."""
+        with self._session() as session:
+            kept = session.scalars(select(FailedPage).where(FailedPage.site == site)
+                                   .order_by(FailedPage.failed_at, FailedPage.id))
+            for chunk in kept.yield_per(100).partitions():
+                further = _further_pages(session, FailedPagePage, FailedPagePage.failed_page_id,
+                                         [page.id for page in chunk])
+                for page in chunk:
+                    yield FailedPageRecord(page.url, page.site, (_html(page.raw_html), *further.get(page.id, ())),
+                                           page.reason, page.run_id, page.failed_at)
+
+    def forget_failed_page(self, url: str) -> bool:
+        """Drop the failed page kept under this (canonical) URL; False when none is."""
+        with sqlite_writer_lock(self.engine), self._session.begin() as session:
+            return _forget_failed_pages(session, [url]) > 0
+
+    def url_with_text(self, record: ArticleRecord) -> str | None:
+        """The URL of another stored article with the record's text (a duplicate); None when there is none."""
+        with self._session() as session:
+            return _url_with_text(session, record)
+
+    def failed_page_counts(self) -> dict[str, int]:
+        """How many failed pages are kept, by site (sites with none left out)."""
+        with self._session() as session:
+            return dict(session.execute(select(FailedPage.site, func.count()).group_by(FailedPage.site)).all())
 
     # -- crawl runs ---------------------------------------------------------
 
@@ -697,8 +766,9 @@ class Store:
             )}
             recent = _latest_runs(session, window)
             successes = _latest_runs(session, 1, CrawlRun.status == "finished")
+        failed_pages = self.failed_page_counts()
         summaries = []
-        for site in sorted(articles.keys() | recent.keys()):
+        for site in sorted(articles.keys() | recent.keys() | failed_pages.keys()):
             count, clusters, latest = articles.get(site, (0, 0, None))
             runs, finished = recent[site], successes[site]
             summaries.append(SiteSummary(
@@ -712,6 +782,7 @@ class Store:
                     errors=sum(run.counts.errors for run in runs),
                     errors_by_kind=_added_up(run.errors_by_kind for run in runs),
                 ),
+                failed_pages=failed_pages.get(site, 0),
             ))
         return summaries
 
@@ -751,6 +822,40 @@ def _stored_where(session: Session, selected, column, values: list) -> list:
     return found
 
 
+def _url_with_text(session: Session, record: ArticleRecord) -> str | None:
+    return session.scalar(select(Article.url).where(Article.content_hash == record.content_hash,
+                                                    Article.url != record.url))
+
+
+def _replace_further_pages(session: Session, pages_of: dict[Article, tuple[str, ...]], stale: list[int]) -> None:
+    """Store each article's further pages (page 2 on) in article_pages, instead of the ones stored
+    before for the articles whose ids are stale (those updated)."""
+    for start in range(0, len(stale), _URLS_PER_QUERY):
+        session.execute(delete(ArticlePage).where(ArticlePage.article_id.in_(stale[start:start + _URLS_PER_QUERY])))
+    session.add_all(ArticlePage(article_id=article.id, page=number, raw_html=_compressed(html))
+                    for article, pages in pages_of.items() for number, html in enumerate(pages, start=2))
+
+
+def _forget_failed_pages(session: Session, urls: list[str]) -> int:
+    """Delete the failed pages kept under these URLs (their further pages go with them); how many were."""
+    forgotten = 0
+    for start in range(0, len(urls), _URLS_PER_QUERY):
+        result = session.execute(delete(FailedPage).where(FailedPage.url.in_(urls[start:start + _URLS_PER_QUERY]))
+                                 .execution_options(synchronize_session=False))
+        forgotten += result.rowcount
+    return forgotten
+
+
+def _further_pages(session: Session, model, owner, owners: list[int]) -> dict[int, tuple[str, ...]]:
+    """The HTML of the further pages (model: ArticlePage or FailedPagePage) of the rows whose ids
+    (owner: the model's column naming them) are owners, by owner, in page order."""
+    pages = defaultdict(list)
+    for owner_id, blob in session.execute(select(owner, model.raw_html).where(owner.in_(owners))
+                                          .order_by(owner, model.page)):
+        pages[owner_id].append(_html(blob))
+    return {owner_id: tuple(html) for owner_id, html in pages.items()}
+
+
 def _article_filters(*, sites: Iterable[str], since: date | None, until: date | None,
                      languages: Iterable[str]) -> list:
     """Conditions on articles: of these sites, published between since and until (inclusive;
@@ -765,6 +870,11 @@ def _article_filters(*, sites: Iterable[str], since: date | None, until: date | 
     if languages:
         conditions.append(Article.language.in_(languages))
     return conditions
+
+
+def _compressed(html: str) -> bytes:
+    """How the store keeps raw HTML (articles.raw_html, article_pages, failed_pages): zlib over UTF-8."""
+    return zlib.compress(html.encode("utf-8"))
 
 
 def _html(blob: bytes) -> str:
@@ -788,7 +898,7 @@ def _article_columns(record: ArticleRecord) -> dict:
         "language": record.language,
         "text": record.text,
         "content_hash": record.content_hash,
-        "raw_html": zlib.compress(record.html.encode("utf-8")),
+        "raw_html": _compressed(record.html),
     }
 
 

@@ -6,12 +6,11 @@ import logging
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawler.extract import Article, SiteRules, extract
 from crawler.items import ArticleItem
-from crawler.pipelines import ExtractArticle
+from crawler.pipelines import ExtractArticle, ExtractionFailedDrop
 from spiders.base import NewsSpider
 
 URL = "http://www.example.gov.cn/art/2023/5/18/art_1_2.html"
@@ -90,14 +89,15 @@ class BrokenRulesSpider(NewsSpider):
 
 
 def test_the_pipeline_counts_logs_and_drops_a_page_that_fails_and_goes_on(caplog):
-    crawler = get_crawler(BrokenRulesSpider, {"NEWSCRAWL_EXTRACT_WORKERS": 0})  # in this process
+    crawler = get_crawler(BrokenRulesSpider, {"NEWSCRAWL_EXTRACT_WORKERS": 0,  # in this process
+                                                 "NEWSCRAWL_ERRORS_NAMED": 10})
     crawler.spider = BrokenRulesSpider()
     pipeline = ExtractArticle.from_crawler(crawler)
     bad = ArticleItem(url="http://example.org/a/1.html", site="broken", html="<html><body><p>x</p></body></html>")
-    with caplog.at_level(logging.WARNING, logger="crawler.pipelines"), pytest.raises(DropItem):
+    with caplog.at_level(logging.WARNING, logger="crawler.errors"), pytest.raises(ExtractionFailedDrop) as dropped:
         asyncio.run(pipeline.process_item(bad))
     assert crawler.stats.get_value("newscrawl/errors/extraction") == 1
-    assert "cannot extract an article from http://example.org/a/1.html: " in caplog.text
+    assert f"failed page (extraction): http://example.org/a/1.html: {dropped.value.reason}" in caplog.text
     crawler.spider.extraction_rules = SiteRules()
     good = asyncio.run(pipeline.process_item(ArticleItem(
         url="http://example.org/a/2.html", site="broken",

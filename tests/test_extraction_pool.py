@@ -87,7 +87,7 @@ def test_a_page_extraction_fails_on_is_one_counted_error(site_with_a_broken_rule
     assert (summary["outcome"], summary["new"], summary["errors"], summary["errors_by_kind"]) == (
         "finished", 0, 2, {"extraction": 2})
     for n in (1, 2):
-        assert f"cannot extract an article from {HOST}/news/a{n}.html: " in result.stderr
+        assert f"failed page (extraction): {HOST}/news/a{n}.html: " in result.stderr
     assert "Traceback" not in result.stderr
     with closing(sqlite3.connect(db)) as connection:
         assert connection.execute("SELECT count(*) FROM articles").fetchone() == (0,)

@@ -5,11 +5,13 @@ from dataclasses import asdict, dataclass, field, replace
 from crawler import runner
 from crawler.commands.common import (add_db_option, add_json_option, add_sites_file_option, existing_store,
                                      known_sites, print_json, print_table, spider_class, use_sites_file)
-from crawler.extract import extract
-from storage import EXTRACTED_FIELDS, Store
+from crawler.extract import extract_pages
+from crawler.extraction_pool import ExtractionFailed, extract_page
+from storage import EXTRACTED_FIELDS, ArticleRecord, FailedPageRecord, Store
 
 HELP = ("run the current extraction over the stored raw HTML (no network) and update what changed, "
-        "so a fixed site rule reaches articles crawled before")
+        "so a fixed site rule reaches articles crawled before; retry the pages extraction failed on")
+NO_ARTICLE = "no article text or title"  # why a failed page that extracts without raising is still not stored
 
 
 @dataclass
@@ -20,6 +22,9 @@ class SiteReport:
     fields: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXTRACTED_FIELDS, 0))
     now_empty: list[str] = field(default_factory=list)  # URLs the extraction finds no text or title in: kept
     same_text_as: dict[str, str] = field(default_factory=dict)  # URL -> the article that has its new text
+    failed_pages: int = 0  # kept failed pages retried
+    now_stored: list[str] = field(default_factory=list)  # failed pages that extract now: stored as articles
+    still_failing: dict[str, str] = field(default_factory=dict)  # failed page's URL -> why: kept
 
 
 def add_arguments(parser) -> None:
@@ -35,8 +40,11 @@ def run(args) -> int:
     use_sites_file(settings, args.sites_file)  # sites crawled without a spider module are re-extracted too
     sites = known_sites(args.sites, settings)
     store = existing_store(args.db)
-    reports = {site: re_extract(store, site, spider_class(site, settings).extraction_rules, args.dry_run)
-               for site in sites}
+    reports = {}
+    for site in sites:
+        rules = spider_class(site, settings).extraction_rules
+        reports[site] = re_extract(store, site, rules, args.dry_run)
+        retry_failed_pages(store, site, rules, args.dry_run, reports[site])
     if args.json:
         print_json({"dry_run": args.dry_run, "sites": {site: asdict(report) for site, report in reports.items()}})
     else:
@@ -45,10 +53,11 @@ def run(args) -> int:
 
 
 def re_extract(store: Store, site: str, rules, dry_run: bool) -> SiteReport:
+    """The site's stored articles, extracted again from all their pages; those that changed updated."""
     report = SiteReport()
     for stored in store.stored_pages(site):
         report.checked += 1
-        fresh = replace(stored, **asdict(extract(stored.html, stored.url, rules)))
+        fresh = replace(stored, **asdict(extract_pages([stored.html, *stored.more_pages], stored.url, rules)))
         changed = [name for name in EXTRACTED_FIELDS if getattr(fresh, name) != getattr(stored, name)]
         if not changed:
             continue
@@ -64,6 +73,32 @@ def re_extract(store: Store, site: str, rules, dry_run: bool) -> SiteReport:
     return report
 
 
+def retry_failed_pages(store: Store, site: str, rules, dry_run: bool, report: SiteReport) -> None:
+    """The site's failed pages, extracted again: one that gives an article now is stored as a crawl
+    would store it (its failed page is then forgotten); one whose text is stored under another URL
+    is a duplicate, forgotten too; the others are kept, with why."""
+    for failed in store.failed_pages(site):
+        report.failed_pages += 1
+        try:
+            article, keys = extract_page(list(failed.pages), failed.url, rules)
+        except ExtractionFailed as exc:
+            report.still_failing[failed.url] = str(exc)
+            continue
+        if not article.text or not article.title:
+            report.still_failing[failed.url] = NO_ARTICLE
+            continue
+        record = ArticleRecord(url=failed.url, site=site, html=failed.pages[0], more_pages=failed.pages[1:],
+                               near_duplicate_keys=keys, **asdict(article))
+        if twin := store.url_with_text(record):
+            report.same_text_as[failed.url] = twin
+            if not dry_run:
+                store.forget_failed_page(failed.url)
+            continue
+        if not dry_run:
+            store.save_articles([record])
+        report.now_stored.append(failed.url)
+
+
 def print_report(reports: dict[str, SiteReport], dry_run: bool) -> None:
     """One column per site, so that the field names fit down the side."""
     rows = {"checked": [report.checked for report in reports.values()],
@@ -71,11 +106,18 @@ def print_report(reports: dict[str, SiteReport], dry_run: bool) -> None:
     rows.update({f"  {name}": [report.fields[name] for report in reports.values()] for name in EXTRACTED_FIELDS})
     rows["now empty, kept"] = [len(report.now_empty) for report in reports.values()]
     rows["same text, skipped"] = [len(report.same_text_as) for report in reports.values()]
+    rows["failed pages"] = [report.failed_pages for report in reports.values()]
+    rows["  now stored"] = [len(report.now_stored) for report in reports.values()]
+    rows["  still failing"] = [len(report.still_failing) for report in reports.values()]
     print_table([("", *reports)] + [(label, *values) for label, values in rows.items()])
     for report in reports.values():
         for url in report.now_empty:
             print(f"now empty, kept: {url}")
         for url, twin in report.same_text_as.items():
             print(f"same text as {twin}, skipped: {url}")
+        for url in report.now_stored:
+            print(f"failed page now stored: {url}")
+        for url, reason in report.still_failing.items():
+            print(f"failed page still failing, kept: {url}: {reason}")
     if dry_run:
         print("dry run: nothing was changed")
