@@ -7,9 +7,9 @@ import zlib
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, inspect, text
 
-from storage import migrations
+from storage import Store, migrations, search_text
 from storage.models import Base
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import quality
@@ -174,4 +174,31 @@ def test_the_schema_version_is_read_as_alembic_reads_it(tmp_path):
     migrations.upgrade(engine, "0002")
     with engine.connect() as connection:
         assert migrations.current_revision(engine) == MigrationContext.configure(connection).get_current_revision()
+    engine.dispose()
+
+
+def test_0009_adds_the_page_tables_to_a_filled_0008_store_and_downgrades(tmp_path):
+    """Upgrading from 0008 keeps every article; the tables of failed and further pages start empty
+    and go again with a downgrade, which keeps the articles too."""
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = create_engine(url)
+    event.listen(engine, "connect", search_text.register_sql_function)  # the search index's triggers call it
+    migrations.upgrade(engine, "0008")
+    with engine.begin() as connection:
+        insert(connection, "articles", OLD_ARTICLES)
+    result = newscrawl("db", "upgrade", "--db", url)
+    assert result.returncode == 0, result.stderr
+    assert rows(url, "articles", list(OLD_ARTICLES[0])) == OLD_ARTICLES
+    store = Store(url, create=False)
+    assert [(article.url, article.more_pages) for article in store.stored_pages("rocar")] == [
+        (OLD_ARTICLES[0]["url"], ()), (OLD_ARTICLES[2]["url"], ())]
+    assert store.failed_page_counts() == {}
+    store.close()
+
+    command.downgrade(migrations._config(engine), "0008")
+    assert migrations.current_revision(engine) == "0008"
+    assert not {"article_pages", "failed_pages", "failed_page_pages"} & set(inspect(engine).get_table_names())
+    assert rows(url, "articles", list(OLD_ARTICLES[0])) == OLD_ARTICLES
     engine.dispose()

@@ -76,16 +76,16 @@ def export(store, *options) -> list[dict]:
 def test_stats_table_counts_articles_stories_and_recent_trouble(store):
     lines = newscrawl("stats", "--db", store["url"]).stdout.splitlines()
     assert lines[0].split() == ["site", "articles", "stories", "latest", "last", "outcome", "last", "success", "no",
-                                "body", "failed", "errors"]
+                                "body", "failed", "errors", "unextracted"]
     rows = {line.split()[0]: line.split() for line in lines[1:-1]}
     assert list(rows) == [*SITES, "total"]
     assert rows["rocar"][4] == "interrupted" and rows["jfmi"][4] == "finished"
     assert rows["jfmi"][7] == datetime.now().astimezone().strftime("%Z")  # last success: date, time, zone
     # rocar: 7 articles, two of them copies of one jfmi story, so 6 stories; its last run failed
     assert rows["rocar"][1:3] == [str(articles_of("rocar")), str(articles_of("rocar") - 1)]
-    assert rows["rocar"][-3:] == ["0", "1", "3"]
+    assert rows["rocar"][-4:] == ["0", "1", "3", "0"]
     assert rows["bluestar"][1:3] == [str(articles_of("bluestar")), str(articles_of("bluestar") - 1)]
-    assert rows["bluestar"][-3:] == ["1", "0", "0"]  # the video page without a body
+    assert rows["bluestar"][-4:] == ["1", "0", "0", "0"]  # the video page without a body
     assert rows["jfmi"][1:3] == [str(articles_of("jfmi"))] * 2
     assert rows["total"] == ["total", str(store["total"]), str(store["total"] - 3)]
     assert "last 5 crawl runs" in lines[-1]
@@ -98,8 +98,8 @@ def test_stats_json_says_the_same_for_scripts(store):
     sites = {site["site"]: site for site in stats["sites"]}
     rocar = sites["rocar"]
     # the table's columns, under its headers
-    assert list(rocar)[:9] == ["site", "articles", "stories", "latest", "last_outcome", "last_success", "no_body",
-                               "failed", "errors"]
+    assert list(rocar)[:10] == ["site", "articles", "stories", "latest", "last_outcome", "last_success", "no_body",
+                                "failed", "errors", "unextracted"]
     assert (rocar["articles"], rocar["stories"]) == (articles_of("rocar"), articles_of("rocar") - 1)
     assert rocar["last_outcome"] == "interrupted"
     assert datetime.fromisoformat(rocar["last_success"]).tzinfo is not None  # with its zone

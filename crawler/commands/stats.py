@@ -10,7 +10,7 @@ from storage.store import RECENT_RUNS
 HELP = "articles, stories and recent crawl health per site; --runs lists the latest crawl runs"
 MESSAGE_WIDTH = 60  # a run's error or warning is cut to this in the table; --json has it whole
 SITE_COLUMNS = ("site", "articles", "stories", "latest", "last outcome", "last success", "no body", "failed",
-                "errors")
+                "errors", "unextracted")
 RUN_COLUMNS = ("id", "site", "started", "duration", "outcome", "pages", "new", "updated", "unchanged",
                "duplicates", "no body", "errors", "skipped", "not modified", "message")
 
@@ -49,7 +49,8 @@ def show_sites(store, as_json: bool) -> None:
         rows.append((summary.site, summary.articles, summary.clusters, summary.latest_published,
                      last.status if last else None,
                      shown_time(summary.last_success.started_at, as_json=as_json) if summary.last_success else None,
-                     *((recent.empty_pages, recent.failed, recent.errors) if recent.runs else (None,) * 3)))
+                     *((recent.empty_pages, recent.failed, recent.errors) if recent.runs else (None,) * 3),
+                     summary.failed_pages))
     if as_json:
         print_json({"sites": [{**dict(zip(map(table_key, SITE_COLUMNS), row)),
                                "errors_by_kind": summary.recent_runs.errors_by_kind,
@@ -60,7 +61,7 @@ def show_sites(store, as_json: bool) -> None:
         return
     shown = [tuple("-" if cell is None else cell for cell in row[:5]) + (row[5] or "never",)
              + tuple("-" if cell is None else cell for cell in row[6:]) for row in rows]
-    print_table([SITE_COLUMNS, *shown, ("total", totals.articles, totals.clusters, "", "", "", "", "", "")],
+    print_table([SITE_COLUMNS, *shown, ("total", totals.articles, totals.clusters, "", "", "", "", "", "", "")],
                 left=(0, 4))
     for summary in summaries:
         if summary.recent_runs.errors_by_kind:
@@ -69,6 +70,8 @@ def show_sites(store, as_json: bool) -> None:
             print(f"{summary.site} warning: {warning}")
     print(f"no body, failed, errors: over each site's last {RECENT_RUNS} crawl runs (failed: those that did "
           "not finish); `newscrawl stats --runs` lists them")
+    if any(summary.failed_pages for summary in summaries):
+        print("unextracted: pages extraction failed on, kept; `newscrawl re-extract SITE` retries them")
 
 
 def check(store, as_json: bool) -> int:
