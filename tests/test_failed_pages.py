@@ -158,8 +158,9 @@ def test_re_extract_reads_every_page_of_an_article_split_over_pages(site):
     assert query(site, f"SELECT text FROM articles WHERE id = {article_id}") == [(text,)]
 
 
-def test_a_failed_page_is_replaced_by_its_newest_failure_and_forgotten_once_stored(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'articles.db'}")
+def test_a_failed_page_is_replaced_by_its_newest_failure_and_forgotten_once_stored(store_url):
+    """On SQLite and on PostgreSQL."""
+    store = Store(store_url)
     url = f"{HOST}/news/a3.html"
     store.keep_failed_pages([FailedPageRecord(url, "failing", ("<p>old 1</p>", "<p>old 2</p>"), "first error")])
     store.keep_failed_pages([FailedPageRecord(url, "failing", ("<p>new 1</p>",), "second error")])
