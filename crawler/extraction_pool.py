@@ -38,13 +38,18 @@ class ExtractionFailed(Exception):
     errors among them, cannot always cross from a worker process: this always can.)"""
 
 
-def extract_page(pages: list[str], url: str, rules: SiteRules) -> Extracted:
-    """An article's pages (HTML; more than one when it is split over pages) -> (Article, band keys);
+def extract_article(pages: list[str], url: str, rules: SiteRules) -> Article:
+    """An article's pages (HTML; more than one when it is split over pages) -> its Article;
     ExtractionFailed on a page extraction cannot read."""
     try:
-        article = extract_pages(pages, url, rules)
+        return extract_pages(pages, url, rules)
     except Exception as exc:
         raise ExtractionFailed(str(exc) or type(exc).__name__) from None
+
+
+def extract_page(pages: list[str], url: str, rules: SiteRules) -> Extracted:
+    """An article's pages -> (Article, band keys); ExtractionFailed on a page extraction cannot read."""
+    article = extract_article(pages, url, rules)
     return article, tuple(Fingerprint.of(article.text).band_keys())
 
 

@@ -111,9 +111,9 @@ class StoreArticles:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        pipeline = cls(crawler, settings["NEWSCRAWL_DB"],
-                       settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"),
-                       settings.getint("NEWSCRAWL_WRITE_BATCH_SIZE"), settings.getfloat("NEWSCRAWL_WRITE_BATCH_SECONDS"))
+        pipeline = cls(crawler, settings["NEWSCRAWL_DB"], settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"),
+                       settings.getint("NEWSCRAWL_WRITE_BATCH_SIZE"),
+                       settings.getfloat("NEWSCRAWL_WRITE_BATCH_SECONDS"))
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 

@@ -151,6 +151,12 @@ def test_re_extract_reads_every_page_of_an_article_split_over_pages(site):
         (f"{HOST}/news/a2.html", 2)]
     [(article_id, text)] = query(site, f"SELECT id, text FROM articles WHERE url = '{HOST}/news/a2.html'")
     assert_whole(text)
+    use_rules(site, BROKEN)  # rules that raise: every article reported and kept as it was
+    broken = re_extract(site, "failing")
+    assert (sorted(broken["extraction_fails"]), broken["changed"]) == (
+        [f"{HOST}/news/a1.html", f"{HOST}/news/a2.html"], 0)
+    assert query(site, f"SELECT text FROM articles WHERE id = {article_id}") == [(text,)]
+    use_rules(site, FIXED)
     execute(f"sqlite:///{site / 'articles.db'}", "UPDATE articles SET text = 'cut short', content_hash = 'x' "
                                                  "WHERE id = :id", id=article_id)
     report = re_extract(site, "failing")

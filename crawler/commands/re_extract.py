@@ -5,9 +5,8 @@ from dataclasses import asdict, dataclass, field, replace
 from crawler import runner
 from crawler.commands.common import (add_db_option, add_json_option, add_sites_file_option, existing_store,
                                      known_sites, print_json, print_table, spider_class, use_sites_file)
-from crawler.extract import extract_pages
-from crawler.extraction_pool import ExtractionFailed, extract_page
-from storage import EXTRACTED_FIELDS, ArticleRecord, FailedPageRecord, Store
+from crawler.extraction_pool import ExtractionFailed, extract_article
+from storage import EXTRACTED_FIELDS, ArticleRecord, Store
 
 HELP = ("run the current extraction over the stored raw HTML (no network) and update what changed, "
         "so a fixed site rule reaches articles crawled before; retry the pages extraction failed on")
@@ -22,6 +21,7 @@ class SiteReport:
     fields: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXTRACTED_FIELDS, 0))
     now_empty: list[str] = field(default_factory=list)  # URLs the extraction finds no text or title in: kept
     same_text_as: dict[str, str] = field(default_factory=dict)  # URL -> the article that has its new text
+    extraction_fails: dict[str, str] = field(default_factory=dict)  # URL -> why the rules raise on it: kept
     failed_pages: int = 0  # kept failed pages retried
     now_stored: list[str] = field(default_factory=list)  # failed pages that extract now: stored as articles
     still_failing: dict[str, str] = field(default_factory=dict)  # failed page's URL -> why: kept
@@ -57,7 +57,12 @@ def re_extract(store: Store, site: str, rules, dry_run: bool) -> SiteReport:
     report = SiteReport()
     for stored in store.stored_pages(site):
         report.checked += 1
-        fresh = replace(stored, **asdict(extract_pages([stored.html, *stored.more_pages], stored.url, rules)))
+        try:
+            article = extract_article([stored.html, *stored.more_pages], stored.url, rules)
+        except ExtractionFailed as exc:  # a broken rule must not wipe a good article either
+            report.extraction_fails[stored.url] = str(exc)
+            continue
+        fresh = replace(stored, **asdict(article))
         changed = [name for name in EXTRACTED_FIELDS if getattr(fresh, name) != getattr(stored, name)]
         if not changed:
             continue
@@ -80,7 +85,7 @@ def retry_failed_pages(store: Store, site: str, rules, dry_run: bool, report: Si
     for failed in store.failed_pages(site):
         report.failed_pages += 1
         try:
-            article, keys = extract_page(list(failed.pages), failed.url, rules)
+            article = extract_article(list(failed.pages), failed.url, rules)
         except ExtractionFailed as exc:
             report.still_failing[failed.url] = str(exc)
             continue
@@ -88,7 +93,7 @@ def retry_failed_pages(store: Store, site: str, rules, dry_run: bool, report: Si
             report.still_failing[failed.url] = NO_ARTICLE
             continue
         record = ArticleRecord(url=failed.url, site=site, html=failed.pages[0], more_pages=failed.pages[1:],
-                               near_duplicate_keys=keys, **asdict(article))
+                               **asdict(article))
         if twin := store.url_with_text(record):
             report.same_text_as[failed.url] = twin
             if not dry_run:
@@ -106,6 +111,7 @@ def print_report(reports: dict[str, SiteReport], dry_run: bool) -> None:
     rows.update({f"  {name}": [report.fields[name] for report in reports.values()] for name in EXTRACTED_FIELDS})
     rows["now empty, kept"] = [len(report.now_empty) for report in reports.values()]
     rows["same text, skipped"] = [len(report.same_text_as) for report in reports.values()]
+    rows["extraction fails, kept"] = [len(report.extraction_fails) for report in reports.values()]
     rows["failed pages"] = [report.failed_pages for report in reports.values()]
     rows["  now stored"] = [len(report.now_stored) for report in reports.values()]
     rows["  still failing"] = [len(report.still_failing) for report in reports.values()]
@@ -115,6 +121,8 @@ def print_report(reports: dict[str, SiteReport], dry_run: bool) -> None:
             print(f"now empty, kept: {url}")
         for url, twin in report.same_text_as.items():
             print(f"same text as {twin}, skipped: {url}")
+        for url, reason in report.extraction_fails.items():
+            print(f"extraction fails, kept: {url}: {reason}")
         for url in report.now_stored:
             print(f"failed page now stored: {url}")
         for url, reason in report.still_failing.items():
