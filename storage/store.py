@@ -552,25 +552,29 @@ class Store:
         index = literal_column(fts.name)
         matches = index.match(search_text.query_text(query) if chinese else query)
         score = func.bm25(index, _TITLE_WEIGHT, 1.0)
-        # Rank in the index alone and keep the best `limit`: titles and snippets are marked for
-        # those only, not for every match.
-        best = select(fts.c.rowid).where(matches)
+        # First the best `limit` ids and scores, ranked in the index alone: bm25 is computed once
+        # per match, and ties go to the older article (the lower id).
+        best = select(fts.c.rowid, score.label("score")).where(matches).order_by("score", fts.c.rowid).limit(limit)
         filters = _article_filters(sites=[site] if site else [], since=since, until=until,
                                    languages=[language] if language else [])
         if filters:
-            best = best.join(Article, Article.id == fts.c.rowid).where(*filters)
-        statement = (
+            # The filtered ids as a set the scan checks each match against (read through the
+            # indexes on site and published), rather than a lookup in the wide articles table per
+            # match. "+ 0" keeps SQLite from handing the set to FTS5 as ids to look up one by one.
+            best = best.where((fts.c.rowid + 0).in_(select(Article.id).where(*filters)))
+        # Then those rows' titles and snippets marked: FTS5 finds them by id. bm25 is not asked
+        # again: each id looked up would start it anew, reading every match to count them.
+        marked = (
             select(Article.id, Article.url, Article.site, Article.published,
                    func.highlight(index, 0, *marks),
-                   func.snippet(index, 1, *marks, "…", _SNIPPET_CJK_TOKENS if chinese else _SNIPPET_WORDS),
-                   score)
+                   func.snippet(index, 1, *marks, "…", _SNIPPET_CJK_TOKENS if chinese else _SNIPPET_WORDS))
             .join_from(fts, Article, Article.id == fts.c.rowid)
-            .where(matches, fts.c.rowid.in_(best.order_by(score).limit(limit)))
-            .order_by(score)
         )
         try:
             with self._session() as session:
-                hits = [SearchHit(*row) for row in session.execute(statement)]
+                ranked = session.execute(best).all()
+                rows = {row.id: row for row in session.execute(
+                    marked.where(matches, fts.c.rowid.in_([id_ for id_, _ in ranked])))}
         except OperationalError as exc:
             reason = str(exc.orig)
             if not _FTS_QUERY_ERROR.match(reason):
@@ -578,6 +582,8 @@ class Store:
             if reason.startswith("no such column"):  # FTS5 reads "covid-19" or "a:b" as a column filter
                 reason += ' (put a word that holds "-" or ":" in double quotes)'
             raise StoreError(f"bad search query {query!r}: {reason}") from None
+        # an article changed between the two reads no longer matches: left out
+        hits = [SearchHit(*rows[id_], score) for id_, score in ranked if id_ in rows]
         if chinese:  # marked up on the text as indexed: shown as stored
             single = search_text.single_characters(query)
             hits = [replace(hit, title=search_text.shown_text(hit.title, marks, single),
