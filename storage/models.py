@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -14,6 +14,8 @@ class Base(DeclarativeBase):
 
 class Article(Base):
     __tablename__ = "articles"
+    # what search filters on, read without the wide rows (revision 0010)
+    __table_args__ = (Index("ix_articles_language_site_published", "language", "site", "published"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)  # canonical form

@@ -558,9 +558,10 @@ class Store:
         filters = _article_filters(sites=[site] if site else [], since=since, until=until,
                                    languages=[language] if language else [])
         if filters:
-            # The filtered ids as a set the scan checks each match against (read through the
-            # indexes on site and published), rather than a lookup in the wide articles table per
-            # match. "+ 0" keeps SQLite from handing the set to FTS5 as ids to look up one by one.
+            # The filtered ids as a set the scan checks each match against, read from the indexes
+            # of site, published and language (0010), rather than a lookup in the wide articles
+            # table per match. "+ 0" keeps SQLite from handing the set to FTS5 as ids to look up
+            # one by one.
             best = best.where((fts.c.rowid + 0).in_(select(Article.id).where(*filters)))
         # Then those rows' titles and snippets marked: FTS5 finds them by id. bm25 is not asked
         # again: each id looked up would start it anew, reading every match to count them.
