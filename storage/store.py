@@ -554,7 +554,8 @@ class Store:
         score = func.bm25(index, _TITLE_WEIGHT, 1.0)
         # First the best `limit` ids and scores, ranked in the index alone: bm25 is computed once
         # per match, and ties go to the older article (the lower id).
-        best = select(fts.c.rowid, score.label("score")).where(matches).order_by("score", fts.c.rowid).limit(limit)
+        best = (select(fts.c.rowid, score.label("score")).where(matches)
+                .order_by("score", fts.c.rowid).limit(limit))
         filters = _article_filters(sites=[site] if site else [], since=since, until=until,
                                    languages=[language] if language else [])
         if filters:
@@ -583,7 +584,7 @@ class Store:
             if reason.startswith("no such column"):  # FTS5 reads "covid-19" or "a:b" as a column filter
                 reason += ' (put a word that holds "-" or ":" in double quotes)'
             raise StoreError(f"bad search query {query!r}: {reason}") from None
-        # an article changed between the two reads no longer matches: left out
+        # an article deleted (or no longer matching) between the two reads is left out
         hits = [SearchHit(*rows[id_], score) for id_, score in ranked if id_ in rows]
         if chinese:  # marked up on the text as indexed: shown as stored
             single = search_text.single_characters(query)

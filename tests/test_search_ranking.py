@@ -18,8 +18,8 @@ CHINESE_WORDS = ["党建", "工作", "学习", "会议", "培训", "安全", "�
 SITES = ["alpha", "beta", "gamma"]
 QUERIES = ["party", "safety", '"party building"', "inspect*", "party NOT meeting", "title:company",
            "work OR budget", "党", "党建", "党建工作", "党建 学习", "学习 NOT 会议", "title:会议"]
-FILTERS = [{}, {"site": "beta"}, {"since": date(2021, 1, 1)}, {"until": date(2021, 12, 31)},
-           {"language": "zh"}, {"site": "alpha", "since": date(2020, 6, 1), "until": date(2022, 6, 1)}]
+FILTERS = [{}, {"site": "beta"}, {"since": date(2021, 1, 1)}, {"until": date(2021, 12, 31)}, {"language": "zh"},
+           {"site": "alpha", "since": date(2020, 6, 1), "until": date(2022, 6, 1)}]
 
 
 def generated_articles(count: int) -> list[ArticleRecord]:
