@@ -214,9 +214,10 @@ def candidates(connection: Session | Connection, keys: Keys) -> list[Row]:
     """The stored articles (id, text, published, duplicate_of) that share most buckets with keys."""
     if not keys:
         return []
-    return connection.execute(_CANDIDATES, {f"bucket{band}": bucket for band, bucket in keys}).all()
+    return connection.execute(_candidates_statement(), {f"bucket{band}": bucket for band, bucket in keys}).all()
 
 
+@cache  # built once, on first use: SQLAlchemy then reuses its compiled form
 def _candidates_statement():
     """Articles sharing most buckets with the given ones (parameters bucket0, bucket1…).
     Written as an OR of (band, bucket) pairs, which SQLite answers with one search of the
@@ -233,9 +234,6 @@ def _candidates_statement():
     )
     return (select(Article.id, Article.text, Article.published, Article.duplicate_of)
             .join(sharing, Article.id == sharing.c.article_id))
-
-
-_CANDIDATES = _candidates_statement()  # built once: SQLAlchemy then reuses its compiled form
 
 
 def _age(article) -> tuple:
