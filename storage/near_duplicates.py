@@ -36,8 +36,9 @@ primary-key index, whose cost does not grow with the number of articles
 stored. (A flatter curve, 42 bands of 3 rows, finds more copies below 0.6
 but also more unrelated candidates, and their number grows with the store's
 size: lookups would cost more as it grows.) The bands do not depend on the
-threshold, so changing it needs no re-indexing. Candidates, the MAX_CANDIDATES sharing most buckets, are then
-checked on their stored text: the exact similarity, and the numbers.
+threshold, so changing it needs no re-indexing. Candidates, the
+MAX_CANDIDATES sharing most buckets, are then checked on their stored text:
+the exact similarity or containment, and the numbers.
 
 Numbers. Two meetings of one committee written from one template share most
 of their shingles too. Where they differ is where the template has blanks:
