@@ -209,22 +209,18 @@ def time_crawl(folder: Path) -> dict:
 
 
 def time_commands(folder: Path) -> dict[str, float]:
-    """Best of three wall times of reading commands on the crawled store: how quickly they start.
-    With compiled modules cached, as an installed newscrawl has them (PYTHONDONTWRITEBYTECODE
-    would have every run compile newscrawl's own modules anew): the first run writes them."""
+    """Best of three wall times of reading commands on the crawled store: how quickly they start."""
     db = f"sqlite:///{folder / 'store' / 'articles.db'}"
     commands = {"--help": ["--help"], "stats": ["stats", "--db", db], "search": ["search", "committee", "--db", db],
                 "show": ["show", "1", "--db", db], "export": ["export", "--until", "1900-01-01", "--db", db],
                 "sites": ["sites"]}
-    environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    environment["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
     best = {}
     for name, arguments in commands.items():
         times = []
         for _ in range(3):
             started = time.perf_counter()
             subprocess.run([sys.executable, "-m", "crawler.cli", *arguments], cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL, env=environment)
+                           stdout=subprocess.DEVNULL)
             times.append(time.perf_counter() - started)
         best[name] = min(times)
     return best
