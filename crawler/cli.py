@@ -17,7 +17,8 @@ import importlib.util  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
-from importlib.metadata import version  # noqa: E402
+
+from crawler import __version__  # noqa: E402
 
 signal.signal(signal.SIGINT, _ON_CTRL_C)
 
@@ -73,7 +74,7 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
     """The parser of every command; only the module of the command given is imported (a command
     starts without importing what the others need), the others' help is read from their source."""
     parser = argparse.ArgumentParser(prog="newscrawl", description="Collect news from institutional sites.")
-    parser.add_argument("--version", action="version", version=f"newscrawl {version('newscrawl')}")
+    parser.add_argument("--version", action="version", version=f"newscrawl {__version__}")
     parser.set_defaults(run=lambda _args: parser.print_help() or 0)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     given = next((arg for arg in argv if not arg.startswith("-")), None)

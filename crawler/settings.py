@@ -37,6 +37,12 @@ NEWSCRAWL_EXTRACT_WORKERS = os.environ.get("NEWSCRAWL_EXTRACT_WORKERS", "")
 NEWSCRAWL_WRITE_BATCH_SIZE = 200
 NEWSCRAWL_WRITE_BATCH_SECONDS = 1.0
 
+# Breadth-first, as Scrapy advises for broad crawls: a list page's articles are fetched before the
+# list pages it links to. Scrapy's default, depth-first, walks a site's whole pagination first and
+# holds every article request of it in memory (50,000 of them for a site of 50,000 articles).
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+
 # Politeness: these are small institutional sites.
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

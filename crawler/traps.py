@@ -27,7 +27,9 @@ class StopListTraps:
         self.stats = crawler.stats
         self.max_empty = crawler.settings.getint("NEWSCRAWL_EMPTY_LIST_PAGES")
         self.max_list_pages = crawler.settings.getint("NEWSCRAWL_MAX_LIST_PAGES")
-        self.list_pages = 0  # list page requests let through in this run
+        # the list pages let through in this run, by URL: a pager links each page from its
+        # neighbours, and a page asked for again (which Scrapy's dupefilter then drops) counts once
+        self.list_pages: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -53,11 +55,12 @@ class StopListTraps:
         kept = []
         for output in outputs:
             if isinstance(output, Request) and output.meta.get(PAGE) == LIST:
-                if self.max_list_pages and self.list_pages >= self.max_list_pages:
+                if (self.max_list_pages and output.url not in self.list_pages
+                        and len(self.list_pages) >= self.max_list_pages):
                     self._stop("newscrawl/list_pages_capped", "the cap of %d list pages is reached: "
                                "not following %s", self.max_list_pages, output.url)
                     continue
-                self.list_pages += 1
+                self.list_pages.add(output.url)
                 output.meta[EMPTY_IN_A_ROW] = empty
             kept.append(output)
         return kept

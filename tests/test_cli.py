@@ -3,12 +3,15 @@
 import csv
 import io
 import json
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
 from crawler.cli import COMMANDS
 from crawler.commands.export import FIELDS as EXPORT_FIELDS
-from tests.cli_runner import newscrawl
+from tests.cli_runner import ROOT, newscrawl
 from tests.fixture_sites import quality
 
 REQUIRED_EXPORT_KEYS = {"url", "site", "title", "published", "author", "source", "language",
@@ -21,6 +24,31 @@ def db(tmp_path_factory):
     result = newscrawl("crawl", "jfmi", "rocar", "--replay", "--db", url)
     assert result.returncode == 0, result.stderr
     return url
+
+
+# What crawls need and reading the store does not: each costs tenths of a second to import.
+CRAWLING_MODULES = ("scrapy", "twisted", "trafilatura", "lxml", "alembic", "numpy")
+
+
+@pytest.mark.parametrize("command", [["stats"], ["stats", "--runs"], ["search", "committee"], ["show", "1"],
+                                     ["export"], ["--help"], ["--version"]])
+def test_reading_commands_do_not_import_what_crawls_need(db, command):
+    """In a fresh process, as a user runs them: the command's answer, then the modules it loaded."""
+    arguments = [*command, "--db", db] if command[0].isalpha() else command
+    script = textwrap.dedent("""\
+        import sys
+        from crawler.cli import main
+        try:
+            code = main(sys.argv[1:])
+        except SystemExit as exit_:  # --help, --version
+            code = exit_.code
+        print(*sys.modules, file=sys.stderr)
+        sys.exit(code)""")
+    result = subprocess.run([sys.executable, "-c", script, *arguments], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and result.stdout, result.stderr
+    loaded = {name.split(".")[0] for name in result.stderr.split()}
+    assert loaded.isdisjoint(CRAWLING_MODULES), loaded & set(CRAWLING_MODULES)
 
 
 def assert_one_line_error(result, *fragments):

@@ -26,8 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
 from crawler.errors import KINDS
+from crawler.traps import StopListTraps
+from spiders.base import LIST, PAGE
 from tests.cli_runner import ROOT, newscrawl
 from tests.fault_server import (BOM_TEXT, BOM_TITLE, CHARSET_TEXT, CHARSET_TITLE, FAULTS, GOOD, MANY_LINKS,
                                 RETRY_AFTER, fault_server)
@@ -256,6 +261,25 @@ def test_caps_end_an_endless_pager(server, tmp_path, option, list_pages, article
     assert len([path for path in asked if path.startswith("/pager/")]) == list_pages
     assert len(result.stored) == articles
     assert_bounded(result)
+
+
+def test_the_list_page_cap_counts_pages_not_the_links_to_them():
+    """A numbered pager links each page from its neighbours: page 3 is linked from pages 1, 2, 4 and 5."""
+    traps = StopListTraps(get_crawler(settings_dict={"NEWSCRAWL_MAX_LIST_PAGES": 3}))
+
+    def list_page(number: int) -> set[str]:
+        """The pages of its pager the cap lets through."""
+        pager = [Request(f"https://news.example/list_{page}.html", meta={PAGE: LIST})
+                 for page in range(max(1, number - 2), number + 3) if page != number]
+        url = f"https://news.example/list_{number}.html"
+        outputs = traps.process_spider_output(HtmlResponse(url, request=Request(url)), pager)
+        return {request.url.rsplit("_", 1)[1] for request in outputs}
+
+    assert list_page(1) == {"2.html", "3.html"}
+    # page 1 is the third page; page 3, linked again, is not counted again (Scrapy's dupefilter drops
+    # the request); page 4 would be the fourth
+    assert list_page(2) == {"1.html", "3.html"}
+    assert list_page(3) == {"1.html", "2.html"}
 
 
 def test_a_page_cap_ends_the_crawl_of_a_list_of_ten_thousand_links_in_bounded_memory(server, tmp_path):
