@@ -189,9 +189,10 @@ def extract_pages(pages: list[str | bytes], url: str, rules: SiteRules = SiteRul
 # -- parsing ---------------------------------------------------------------
 
 _XML_DECLARATION = re.compile(r"^[\ufeff\s]*<\?xml[^>]*>")
-# Characters lxml refuses in text: C0 controls but tab and line ends (one byte each in UTF-8), U+FFFE, U+FFFF.
+# What lxml refuses in text: the C0 controls but tab, line feed and carriage return (one byte each
+# in UTF-8), and the noncharacters U+FFFE and U+FFFF.
 _CONTROL_BYTES = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
-_NOT_CHARACTERS = ("\ufffe".encode(), "\uffff".encode())
+_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 # The page is handed over as UTF-8, whatever a <meta charset> in it says: the text was decoded already.
 _UTF8_HTML_PARSER = lxml_html.HTMLParser(encoding="utf-8")
 
@@ -206,7 +207,7 @@ def _parse(html: str | bytes):
     # lxml refuses a document that declares its encoding, and text with control characters (trafilatura
     # copies text into new nodes); lone surrogates cannot be encoded at all. lxml parses bytes faster than str.
     data = _XML_DECLARATION.sub("", html, count=1).encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
-    for character in _NOT_CHARACTERS:
+    for character in _NONCHARACTERS:
         data = data.replace(character, b"")
     try:
         return lxml_html.document_fromstring(data, parser=_UTF8_HTML_PARSER)
