@@ -143,25 +143,28 @@ def extract(html: str | bytes, url: str, rules: SiteRules = SiteRules()) -> Arti
     if tree is None:
         return Article(title="", published=None, author=None, source=None, language=None, text="")
     headline, shown = (None, "") if rules.title else _shown_headline(tree)
+    boxes = {}
     if not rules.body:
-        _drop_overlays(tree, headline)
+        overlays, boxes = _named_elements(tree)
+        _drop_overlays(overlays, headline)
         _unhide_headline_wrappers(headline)
-    container = _body_container(tree, rules, headline)
+    container = _body_container(tree, rules, headline, boxes)
     byline = _labelled_fields(_byline_text(tree, rules, headline, container))
     body_lines = _body_lines(container, tree, url, rules)
     # "Source: Guangzhou Metro" at the end of a body is metadata, not text.
     in_body = {}
     text_lines = []
     for line in body_lines:
-        fields = _labelled_fields(line)
-        if fields and _is_metadata_line(line):
+        fields = _labelled_fields(line) if _is_metadata_line(line) else {}
+        if fields:
             in_body.update({k: v for k, v in fields.items() if k not in in_body})
         else:
             text_lines.append(line)
     fields = {**in_body, **byline}
+    declared = _meta_tags(tree)
     if not rules.byline:
-        fields = {**_declared_fields(tree), **fields}
-    title = _title(tree, rules, shown)
+        fields = {**_declared_fields(declared), **fields}
+    title = _title(tree, rules, shown, declared)
     if text_lines[:1] == [title]:  # trafilatura keeps a headline that sits inside the article
         text_lines.pop(0)
     text = "\n".join(text_lines)
@@ -186,7 +189,12 @@ def extract_pages(pages: list[str | bytes], url: str, rules: SiteRules = SiteRul
 # -- parsing ---------------------------------------------------------------
 
 _XML_DECLARATION = re.compile(r"^[\ufeff\s]*<\?xml[^>]*>")
-_NOT_XML_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# What lxml refuses in text: the C0 controls but tab, line feed and carriage return (one byte each
+# in UTF-8), and the noncharacters U+FFFE and U+FFFF.
+_CONTROL_BYTES = bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
+_NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
+# The page is handed over as UTF-8, whatever a <meta charset> in it says: the text was decoded already.
+_UTF8_HTML_PARSER = lxml_html.HTMLParser(encoding="utf-8")
 
 
 def _parse(html: str | bytes):
@@ -196,12 +204,13 @@ def _parse(html: str | bytes):
             html = html.decode("utf-8-sig")
         except UnicodeDecodeError:
             _encoding, html = html_to_unicode(None, html)
-    # lxml refuses a str that declares its encoding and text with control characters (trafilatura
-    # copies text into new nodes); lone surrogates cannot be encoded at all
-    html = _XML_DECLARATION.sub("", html, count=1).encode("utf-8", "replace").decode("utf-8")
-    html = _NOT_XML_CHARACTERS.sub("", html)
+    # lxml refuses a document that declares its encoding, and text with control characters (trafilatura
+    # copies text into new nodes); lone surrogates cannot be encoded at all. lxml parses bytes faster than str.
+    data = _XML_DECLARATION.sub("", html, count=1).encode("utf-8", "replace").translate(None, _CONTROL_BYTES)
+    for character in _NONCHARACTERS:
+        data = data.replace(character, b"")
     try:
-        return lxml_html.document_fromstring(html)
+        return lxml_html.document_fromstring(data, parser=_UTF8_HTML_PARSER)
     except (etree.ParserError, ValueError):  # "Document is empty": nothing but comments or spaces
         return None
 
@@ -276,9 +285,9 @@ def _meta_tags(tree) -> dict[str, str]:
             for meta in reversed(tree.xpath("//meta[@content]"))}
 
 
-def _declared_fields(tree) -> dict[str, str]:
-    """Source and author from the government site metadata tags (dates: _declared_date)."""
-    declared = _meta_tags(tree)
+def _declared_fields(declared: dict[str, str]) -> dict[str, str]:
+    """Source and author from the government site metadata tags among the page's declared
+    <meta> tags (dates: _declared_date)."""
     fields = {"source": declared.get("ContentSource"), "author": declared.get("Author")}
     return {field: value for field, value in fields.items() if value}
 
@@ -300,9 +309,8 @@ def _labelled_fields(text: str) -> dict[str, str]:
 
 
 def _is_metadata_line(line: str) -> bool:
-    """A short line made only of labelled fields (not a sentence that mentions a source)."""
-    first = _LABEL_RE.search(line)
-    return bool(first) and first.start() == 0 and len(line) <= 120
+    """A short line that starts with a label (not a sentence that mentions a source)."""
+    return len(line) <= 120 and bool(_LABEL_RE.match(line))
 
 
 def _parse_date(text: str) -> date | None:
@@ -407,14 +415,15 @@ def _parse_url_date(url: str) -> date | None:
         return None
 
 
-def _title(tree, rules: SiteRules, shown: str) -> str:
+def _title(tree, rules: SiteRules, shown: str, declared: dict[str, str]) -> str:
+    """The headline: the site's title element, else the headline the page shows, the one it declares
+    in its <meta> tags (declared), <title> without the names of column and site, trafilatura's guess."""
     if rules.title:
         for element in _select(tree, rules.title):
             title = _clean_line(element.text_content())
             if title:
                 return title
     else:
-        declared = _meta_tags(tree)
         # the headline the page shows beats the declared one, which a translated page keeps untranslated
         title = shown or _clean_line(declared.get("ArticleTitle", "")) or _without_names(_page_title(tree), declared)
         if title:
@@ -449,8 +458,8 @@ def _shown_headline(tree) -> tuple:
         if len(text) > 4 * len(title) + 100:  # a paragraph, not a piece of the headline
             continue
         key = _without_noise(text)
-        holder = text.getparent()
-        if key and key in longest and holder is not None:
+        holder = text.getparent() if key and key in longest else None  # its parent only when needed: it costs
+        if holder is not None:
             pieces.add(holder.getparent() if text.is_tail else holder)
     shown_by = {}  # key -> the elements whose whole text is that key
     for piece in pieces:
@@ -512,13 +521,14 @@ def _language(tree, text: str) -> str | None:
 # -- body ------------------------------------------------------------------
 
 
-def _body_container(tree, rules: SiteRules, headline):
-    """The element holding the article body: the site's, the CMS's, the table cell of a
-    table-laid page, or None for trafilatura to find."""
+def _body_container(tree, rules: SiteRules, headline, boxes: dict[str, list]):
+    """The element holding the article body: the site's, the CMS's (boxes: _named_elements'),
+    the table cell of a table-laid page, or None for trafilatura to find."""
     if rules.body:
         containers = _select(tree, rules.body)
         return containers[0] if containers else None
-    boxes = _named_boxes(tree)
+    # but for the boxes an overlay held: they left the tree with it
+    boxes = {name: [box for box in found if tree in box.iterancestors()] for name, found in boxes.items()}
     container = _first_body(boxes, _CMS_BODIES)
     if container is None:
         container = _marked_body(tree)
@@ -533,15 +543,27 @@ def _body_container(tree, rules: SiteRules, headline):
 _NOT_CONTAINERS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "li", "button", "label", "option", "title", "img"}
 
 
-def _named_boxes(tree) -> dict[str, list]:
-    """The page's elements that _CMS_BODIES and _COMMON_BODIES name, by name ("#id", ".class")."""
-    boxes: dict[str, list] = {}
+def _named_elements(tree) -> tuple[list, dict[str, list]]:
+    """(overlays, boxes), in one look at the page's elements with an id, class or role: the elements
+    that may be overlays (by their names or role), and those that _CMS_BODIES and _COMMON_BODIES
+    name, by name ("#id", ".class")."""
+    overlays, boxes = [], {}
     for element in _NAMED_ELEMENTS(tree):
-        names = ["#" + element.get("id", ""), *("." + name for name in element.get("class", "").split())]
-        for name in names if element.tag not in _NOT_CONTAINERS else ():
-            if name in _BODY_NAMES:
-                boxes.setdefault(name, []).append(element)
-    return boxes
+        overlay_name, body_names = _read_names(element.get("id", ""), element.get("class", ""))
+        if overlay_name or element.get("role") in ("dialog", "alertdialog") or element.get("aria-modal") == "true":
+            overlays.append(element)
+        for name in body_names if element.tag not in _NOT_CONTAINERS else ():
+            boxes.setdefault(name, []).append(element)
+    return overlays, boxes
+
+
+# Many elements of a page, and the pages of a site, share their id and class names: each pair is read once.
+@functools.lru_cache(maxsize=4096)
+def _read_names(element_id: str, classes: str) -> tuple[bool, tuple[str, ...]]:
+    """(whether the names are an overlay's, the names of _BODY_NAMES among them) of an element
+    with this id and class attribute."""
+    names = ("#" + element_id, *("." + name for name in classes.split()))
+    return bool(_OVERLAY.search(f"{element_id} {classes}")), tuple(name for name in names if name in _BODY_NAMES)
 
 
 def _first_body(boxes: dict[str, list], selectors: tuple[str, ...]):
@@ -579,13 +601,12 @@ _NAMED_ELEMENTS = etree.XPath("//body//*[@id or @class or @role or @aria-modal]"
 _OVERLAY_MAX_TEXT = 1500
 
 
-def _drop_overlays(tree, headline) -> None:
-    """Removes overlays from the tree, so that neither the body nor the date line come from them."""
+def _drop_overlays(overlays: list, headline) -> None:
+    """Removes the overlays (_named_elements') from the tree, so that neither the body nor the date
+    line come from them."""
     keep = {headline, *headline.iterancestors()} if headline is not None else set()
-    for element in _NAMED_ELEMENTS(tree):
-        named = _OVERLAY.search(f"{element.get('id', '')} {element.get('class', '')}")
-        dialog = element.get("role") in ("dialog", "alertdialog") or element.get("aria-modal") == "true"
-        if (named or dialog) and element not in keep and element.tag not in ("main", "article") \
+    for element in overlays:
+        if element not in keep and element.tag not in ("main", "article") \
                 and len(element.text_content()) <= _OVERLAY_MAX_TEXT:
             element.drop_tree()
 

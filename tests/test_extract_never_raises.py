@@ -74,6 +74,23 @@ def test_xml_declaration_with_encoding_in_a_str_and_in_bytes():
         assert article.text == "码头完成了新泊位的建设。" * 10
 
 
+def test_utf8_page_declaring_another_charset_is_read_as_utf8():
+    # CMS templates copied from older sites keep their <meta charset=gb2312> over UTF-8 text
+    page = ("<html><head><meta http-equiv='Content-Type' content='text/html; charset=gb2312'>"
+            "<title>港口新闻</title></head><body><h1>港口新闻</h1><div class='TRS_Editor'><p>"
+            + "码头完成了新泊位的建设。" * 10 + "</p></div></body></html>")
+    for html in (page, page.encode("utf-8")):
+        article = extract(html, URL)
+        assert (article.title, article.text) == ("港口新闻", "码头完成了新泊位的建设。" * 10)
+
+
+def test_control_characters_and_noncharacters_are_left_out_of_the_text():
+    page = ("<html><head><title>Harbour opens</title></head><body><h1>Harbour opens</h1><div class='TRS_Editor'>"
+            "<p>The new\x00 berth\x1f opened\ufffe on Monday\uffff.</p></div></body></html>")
+    for html in (page, page.encode("utf-8")):
+        assert extract(html, URL).text == "The new berth opened on Monday."
+
+
 def test_headline_next_to_a_script_and_a_style():
     # lxml's drop_tree asserted when the date-line search met a <script> beside the headline
     html = ("<html><head><title>Harbour opens</title></head><body><h1>Harbour opens</h1>"
