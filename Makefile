@@ -16,11 +16,15 @@ demo: $(BIN)/newscrawl
 	$(BIN)/newscrawl crawl --replay
 
 # The whole suite (CI runs it); test-quick leaves out the slow end-to-end tests, for while you work.
+# pytest-xdist runs one worker per core; a module's tests stay on one worker, so that the crawl
+# its module-scoped fixture makes is made once.
+XDIST := -n auto --dist loadscope
+
 test: $(BIN)/newscrawl
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(XDIST)
 
 test-quick: $(BIN)/newscrawl
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q $(XDIST) -m "not slow"
 
 # Rewrite the golden files from the current extraction; review the diff line by line.
 goldens: $(BIN)/newscrawl

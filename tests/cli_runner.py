@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# These neither crawl nor serve: the same main() runs them in this process, far quicker.
-IN_PROCESS = {"stats", "search", "show", "export", "sites"}
+# These neither crawl nor serve: the same main() runs them in this process, far quicker. With an
+# environment of its own a command still gets a process: settings and urllib's proxies are read once.
+IN_PROCESS = {"stats", "search", "show", "export", "sites", "db", "re-extract", "extract", "check", "discover"}
 
 
 def newscrawl(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:

@@ -1,6 +1,7 @@
 import os
 import sqlite3
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -45,12 +46,41 @@ def store_url(request, tmp_path):
     return request.getfixturevalue("postgres").new_database()
 
 
-@pytest.fixture
-def store(store_url):
-    """An empty store of the current schema, on SQLite and on PostgreSQL."""
-    store = Store(store_url)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """An empty store of the current schema, on SQLite and on PostgreSQL: a copy of one migrated
+    once a session, which saves each test the migrations (test_migrations.py tests those)."""
+    if request.param == "sqlite":
+        path = tmp_path / "articles.db"
+        copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres").new_database(template=request.getfixturevalue("migrated_postgres"))
+    store = Store(url)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """The path of an empty SQLite store of the current schema."""
+    path = tmp_path_factory.mktemp("migrated") / "articles.db"
+    Store(f"sqlite:///{path}").close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres) -> str:
+    """The name of an empty PostgreSQL database of the current schema, nobody connected to it."""
+    url = postgres.new_database()
+    Store(url).close()
+    return url.rsplit("/", 1)[1]
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """SQLite's backup: a consistent copy, whatever its writers left in the WAL."""
+    with closing(sqlite3.connect(source)) as reader, closing(sqlite3.connect(target)) as writer:
+        reader.backup(writer)
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +92,7 @@ def jfmi_store(tmp_path_factory):
 
     def fresh_copy() -> str:
         copy = tmp_path_factory.mktemp("jfmi-copy") / "articles.db"
-        # SQLite's backup: a consistent copy, whatever the crawl left in the WAL
-        with closing(sqlite3.connect(crawled)) as source, closing(sqlite3.connect(copy)) as target:
-            source.backup(target)
+        copy_sqlite(crawled, copy)
         return f"sqlite:///{copy}"
 
     return fresh_copy

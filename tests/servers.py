@@ -80,13 +80,15 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://newscrawl@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self) -> str:
-        """The URL of a new, empty database of its own."""
+    def new_database(self, template: str | None = None) -> str:
+        """The URL of a new database of its own: empty, or a copy of the database named `template`
+        (which nothing may be connected to)."""
         import psycopg
 
         name = f"store_{uuid.uuid4().hex[:12]}"
+        copy_of = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(f"postgresql://newscrawl@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy_of}')
         return self.url(name)
 
     def _run(self, *command: str) -> None:

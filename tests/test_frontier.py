@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from w3lib.url import canonicalize_url
 
 from crawler.runner import FIXTURES
@@ -47,6 +48,7 @@ def fetched(log) -> list[str]:
     return [line.split(" ", 1)[1] for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
 
 
+@pytest.mark.slow  # six crawls, paced, each waiting out its idle frontier
 def test_workers_share_one_crawl_and_the_next_crawl_starts_fresh(postgres, redis_server, tmp_path):
     db, frontier = postgres.new_database(), redis_server.url()
     first_logs = [tmp_path / f"first-{n}.log" for n in range(WORKERS)]

@@ -20,6 +20,7 @@ from tests.loopback import recorded_site_proxy
 
 SITE = "henan"  # an http site: the loopback proxy serves it (12 responses, 8 articles on 3 list pages)
 RESPONSES = 12
+pytestmark = pytest.mark.slow  # crawls of a site served slowly on purpose, waited for and signalled
 LIVE = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 
 
