@@ -14,6 +14,7 @@ without doing so (kill -9, the OOM killer), rather than outlive it.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -78,6 +79,12 @@ class ExtractionPool:
         if not self.workers:
             return extract_page(pages, url, rules)
         if self._executor is None:
+            # The workers share the crawl's memory until either writes to it; the cyclic garbage
+            # collector writes to every object it scans, so objects made so far are left out of its
+            # scans (gc.freeze(), as Python's gc documentation advises before a fork), once the garbage
+            # of any crawl before this one in the process is collected.
+            gc.collect()
+            gc.freeze()
             self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
                                                  initializer=_start_worker, initargs=(os.getpid(),))
         executor = self._executor
