@@ -42,6 +42,18 @@ class ArticlePage:
         return extract(self.html(), self.recorded.url, rules)
 
 
+def write_recording(folder: Path, site: str, pages: dict[str, tuple[str, str, str]]) -> None:
+    """A recording in folder (manifest.json, pages/): pages maps each URL to (file name, body,
+    content type), answered 200 in UTF-8."""
+    (folder / "pages").mkdir(parents=True)
+    responses = []
+    for url, (name, body, kind) in pages.items():
+        (folder / "pages" / name).write_text(body, encoding="utf-8")
+        responses.append({"url": url, "status": 200, "headers": {"Content-Type": f"{kind}; charset=utf-8"},
+                          "body": f"pages/{name}"})
+    (folder / "manifest.json").write_text(json.dumps({"site": site, "responses": responses}), encoding="utf-8")
+
+
 def site_names() -> list[str]:
     """The sites with a spider module."""
     return sorted(path.parent.name for path in FIXTURES.glob("*/manifest.json"))

@@ -11,6 +11,7 @@ from crawler.extract import extract
 from crawler.extraction_pool import ExtractionPool, extract_page
 from storage.near_duplicates import Fingerprint
 from tests.cli_runner import newscrawl
+from tests.fixture_sites import write_recording
 from tests.fixture_sites import article_pages, spider_class
 from tests.test_cli import assert_one_line_error
 
@@ -55,22 +56,14 @@ class BrokenSpider(NewsSpider):
 @pytest.fixture
 def site_with_a_broken_rule(tmp_path):
     """A recorded site of two articles and a spider module whose body selector is broken."""
-    pages = tmp_path / "site" / "pages"
-    pages.mkdir(parents=True)
-    bodies = {
+    write_recording(tmp_path / "site", "pool", {
         f"{HOST}/robots.txt": ("robots.txt", "User-agent: *\nAllow: /\n", "text/plain"),
         f"{HOST}/news/": ("list.html", f"<html><body><a href='{HOST}/news/a1.html'>1</a>"
                                        f"<a href='{HOST}/news/a2.html'>2</a></body></html>", "text/html"),
         **{f"{HOST}/news/a{n}.html": (f"a{n}.html", ARTICLE.format(title=f"Water plan {n} approved", text=(
             f"The county board approved water plan {n} for next year after a long debate. " * 5)), "text/html")
            for n in (1, 2)},
-    }
-    responses = []
-    for url, (name, body, kind) in bodies.items():
-        (pages / name).write_text(body, encoding="utf-8")
-        responses.append({"url": url, "status": 200, "headers": {"Content-Type": f"{kind}; charset=utf-8"},
-                          "body": f"pages/{name}"})
-    (tmp_path / "site" / "manifest.json").write_text(json.dumps({"site": "pool", "responses": responses}))
+    })
     (tmp_path / "broken_site.py").write_text(BROKEN_SITE)
     return tmp_path
 

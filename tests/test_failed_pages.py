@@ -11,6 +11,7 @@ import pytest
 
 from storage import ArticleRecord, FailedPageRecord, Store
 from tests.cli_runner import newscrawl
+from tests.fixture_sites import write_recording
 from tests.test_re_extract import execute
 
 HOST = "https://failing.example"
@@ -38,9 +39,7 @@ def paragraphs(part: str) -> str:
 def write_site(folder: Path) -> None:
     """A recorded site: a one-page article (a1) and one split over two pages (a2, a2_2), and a
     spider module `failing_site` whose body selector is broken; `failing_settings` uses it."""
-    pages = folder / "site" / "pages"
-    pages.mkdir(parents=True)
-    bodies = {
+    write_recording(folder / "site", "failing", {
         f"{HOST}/robots.txt": ("robots.txt", "User-agent: *\nAllow: /\n", "text/plain"),
         f"{HOST}/news/": ("list.html", f"<html><body><a href='{HOST}/news/a1.html'>1</a>"
                                        f"<a href='{HOST}/news/a2.html'>2</a></body></html>", "text/html"),
@@ -50,13 +49,7 @@ def write_site(folder: Path) -> None:
                                                            pager="<a href='a2_2.html'>Next page</a>"), "text/html"),
         f"{HOST}/news/a2_2.html": ("a2_2.html", ARTICLE.format(
             title="Harbour works", paragraphs=paragraphs(PARTS[1]) + paragraphs(PARTS[2]), pager=""), "text/html"),
-    }
-    responses = []
-    for url, (name, body, kind) in bodies.items():
-        (pages / name).write_text(body, encoding="utf-8")
-        responses.append({"url": url, "status": 200, "headers": {"Content-Type": f"{kind}; charset=utf-8"},
-                          "body": f"pages/{name}"})
-    (folder / "site" / "manifest.json").write_text(json.dumps({"site": "failing", "responses": responses}))
+    })
     (folder / "failing_settings.py").write_text("from crawler.settings import *  # noqa: F403\n"
                                                "SPIDER_MODULES = ['failing_site']\n")
     use_rules(folder, BROKEN)
