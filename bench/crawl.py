@@ -246,6 +246,8 @@ def main() -> None:
     try:
         articles = generate(folder, args.n)
         crawl = time_crawl(folder)
+        if crawl["articles"] != args.n:  # a crawl cut short (a cap, a trap rule) is not the one to time
+            sys.exit(f"the crawl stored {crawl['articles']} of the site's {args.n} articles: not comparable")
         commands = time_commands(folder)
         sample = articles[:args.loop_sample] if args.loop_sample else articles
         loop = time_loop(sample)
