@@ -37,12 +37,12 @@ class RecordingError(Exception):
     """A recording folder is missing or malformed; the message says which."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a replay holds one per recorded page: slots and a plain str keep it small
 class RecordedResponse:
     url: str
     status: int
     headers: dict[str, str]
-    body_path: Path
+    body_file: str  # the body's file
     method: str = "GET"
     request_body: str = ""  # what a POST sent (form data), as text
 
@@ -50,8 +50,13 @@ class RecordedResponse:
     def key(self) -> str:
         return recording_key(self.method, self.url, self.request_body)
 
+    @property
+    def body_path(self) -> Path:
+        return Path(self.body_file)
+
     def read_body(self) -> bytes:
-        return self.body_path.read_bytes()
+        with open(self.body_file, "rb") as body:
+            return body.read()
 
 
 def recording_key(method: str, url: str, body: bytes | str = b"") -> str:
@@ -82,7 +87,7 @@ def load_manifest(path: Path) -> tuple[str, list[RecordedResponse]]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         responses = [
             RecordedResponse(entry["url"], int(entry.get("status", 200)),
-                             dict(entry.get("headers", {})), path.parent / entry["body"],
+                             dict(entry.get("headers", {})), os.path.join(path.parent, entry["body"]),
                              entry.get("method", "GET"), entry.get("request_body", ""))
             for entry in manifest["responses"]
         ]
