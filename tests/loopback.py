@@ -39,19 +39,23 @@ def recorded_site_proxy(folder: Path, delay: float = 0.0):
             if response is None:
                 self.send_error(404)
                 return
-            body = response.read_body()
-            self.send_response(response.status)
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send(self, response.status, response.headers, response.read_body())
 
         def log_message(self, *args):
             pass
 
     with serving(Handler) as address:
         yield address, requests
+
+
+def send(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
+    """Answers the handler's request: the status, the headers, the body's length and the body."""
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 @contextmanager

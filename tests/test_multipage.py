@@ -13,7 +13,7 @@ from scrapy.http import HtmlResponse
 from crawler.extract import extract_pages
 from crawler.multipage import continues, next_page_url
 from tests.cli_runner import newscrawl
-from tests.loopback import serving
+from tests.loopback import send, serving
 
 CASE_14 = Path(__file__).parent / "real_world" / "14-multipage-article"
 
@@ -28,12 +28,7 @@ def serve(pages: dict[str, str]):
             if body is None:
                 self.send_error(404)
                 return
-            data = body.encode("utf-8")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send(self, 200, {"Content-Type": "text/html; charset=utf-8"}, body.encode("utf-8"))
 
         def log_message(self, *args):
             pass

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.cli_runner import newscrawl
-from tests.loopback import serving
+from tests.loopback import send, serving
 
 CASES = Path(__file__).parent / "real_world"
 CRAWL_CASES = ["10-gbk-malformed-meta", "11-bom-vs-header", "15-base-href-links"]
@@ -32,13 +32,8 @@ def serve(root: Path, headers_by_path: dict[str, dict]):
             if not file.is_file():
                 self.send_error(404)
                 return
-            body = file.read_bytes()
-            self.send_response(200)
-            for name, value in {"Content-Type": "text/html; charset=utf-8", **headers_by_path.get(path, {})}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send(self, 200, {"Content-Type": "text/html; charset=utf-8", **headers_by_path.get(path, {})},
+                 file.read_bytes())
 
         def log_message(self, *args):
             pass
