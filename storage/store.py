@@ -479,13 +479,10 @@ class Store:
 
     def stored_urls(self, urls: Iterable[str]) -> set[str]:
         """Those of the (canonical) URLs that are stored: an article's URL, or an alias of one."""
-        urls, stored = sorted(set(urls)), set()
+        urls = list(urls)
         with self._session() as session:
-            for start in range(0, len(urls), _URLS_PER_QUERY):
-                batch = urls[start:start + _URLS_PER_QUERY]
-                stored.update(session.scalars(select(Article.url).where(Article.url.in_(batch))))
-                stored.update(session.scalars(select(UrlAlias.url).where(UrlAlias.url.in_(batch))))
-        return stored
+            return (set(_stored_where(session, Article.url, Article.url, urls))
+                    | set(_stored_where(session, UrlAlias.url, UrlAlias.url, urls)))
 
     def add_aliases(self, url: str, aliases: Iterable[str]) -> int:
         """File other (canonical) URLs that led to the article stored at url; an alias already
