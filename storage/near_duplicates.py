@@ -109,8 +109,10 @@ class Fingerprint:
     def of(cls, text: str) -> Fingerprint:
         folded = _THOUSANDS_SEPARATOR.sub("", unicodedata.normalize("NFKC", text).casefold())
         tokens = tuple(_TOKEN.findall(folded))
-        runs = range(max(len(tokens) - SHINGLE_SIZE + 1, 1)) if tokens else ()
-        return cls(tokens, frozenset(" ".join(tokens[i:i + SHINGLE_SIZE]) for i in runs))
+        if len(tokens) < SHINGLE_SIZE:  # a text shorter than a shingle is one shingle
+            return cls(tokens, frozenset((" ".join(tokens),) if tokens else ()))
+        runs = zip(*(tokens[start:] for start in range(SHINGLE_SIZE)))  # each token with the next ones
+        return cls(tokens, frozenset(map(" ".join, runs)))
 
     def band_keys(self) -> Keys:
         """(band, bucket) of each LSH band; none for a text without words. Shingles are
@@ -118,10 +120,13 @@ class Fingerprint:
         if not self.shingles:
             return []
         np, multipliers, offsets, bucket_mix = _minhash_parameters()
-        hashes = np.fromiter((zlib.crc32(shingle.encode("utf-8")) for shingle in self.shingles),
-                             dtype=np.uint64, count=len(self.shingles))
+        hashes = np.fromiter(map(zlib.crc32, map(str.encode, self.shingles)), dtype=np.uint64,
+                             count=len(self.shingles))
         with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
-            signature = ((hashes[:, None] * multipliers + offsets) >> np.uint64(32)).min(axis=0).reshape(BANDS, ROWS)
+            values = np.multiply.outer(hashes, multipliers)  # one row per shingle, in place from here
+            values += offsets
+            # the shift keeps the order of values, so it is taken of the minima alone
+            signature = (values.min(axis=0) >> np.uint64(32)).reshape(BANDS, ROWS)
             buckets = np.zeros(BANDS, dtype=np.uint64)
             for row in range(ROWS):
                 buckets = buckets * bucket_mix + signature[:, row]

@@ -16,7 +16,8 @@ from crawler.items import ArticleItem
 from crawler.pipelines import StoreArticles
 from crawler.runner import FIXTURES
 from storage import ArticleRecord, SaveOutcome, Store, migrations
-from storage.near_duplicates import CONTAINMENT, DEFAULT_THRESHOLD, Fingerprint, candidate_probability, candidates
+from storage.near_duplicates import (BANDS, CONTAINMENT, DEFAULT_THRESHOLD, Fingerprint, candidate_probability,
+                                     candidates)
 from tests.cli_runner import newscrawl
 from tests.labelled_reprints import LabelledArticle, labelled_articles
 from tests.test_cli import assert_one_line_error
@@ -287,3 +288,15 @@ def test_upgrading_a_store_rebuilds_the_buckets_of_its_articles(tmp_path):
         assert original_of(store, SEED_REPRINT.url) == SEED.url
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("text, first, last", [
+    ("The party committee of the group held a meeting on safety production, 2,000 workers attended.",
+     "5df2b37cdaf22132", "56b4ad3eaade38bf"),
+    ("集团党委召开安全生产工作会议，2000名职工参加。", "c6af4af4b5cd446e", "878124951b5bd3ab"),
+    ("Short text", "accb99709ae11f6a", "3dd1aef047513806"),  # fewer words than a shingle
+])
+def test_a_text_keeps_the_buckets_stored_articles_were_filed_under(text, first, last):
+    # the values newscrawl has always computed: a change would hide every stored copy from new ones
+    keys = Fingerprint.of(text).band_keys()
+    assert len(keys) == BANDS and keys[0] == (0, first) and keys[-1] == (BANDS - 1, last)
