@@ -58,7 +58,7 @@ class NameArticles:
 
     def _canonical(self, response) -> str | None:
         """The page's rel=canonical URL when it is on the spider's site and matches its article pattern."""
-        if not _MAY_NAME_CANONICAL.search(response.text):  # most pages: no need to parse them here
+        if "canonical" not in response.text.lower():  # most pages: no need to parse them here
             return None
         href = (response.css('link[rel="canonical"]::attr(href)').get() or "").strip()
         if not href:
@@ -68,10 +68,6 @@ class NameArticles:
         domains = getattr(spider, "allowed_domains", None) or [urlparse_cached(response).hostname]
         article_links = getattr(spider, "article_links", "")
         return url if on_site(url, domains) and (not article_links or re.search(article_links, url)) else None
-
-
-# Outside the extraction workers, article pages are only parsed when they may hold a canonical link.
-_MAY_NAME_CANONICAL = re.compile(r"canonical", re.IGNORECASE)
 
 
 class RecordAliases:
