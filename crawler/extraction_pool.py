@@ -89,7 +89,8 @@ class ExtractionPool:
                                                  initializer=_start_worker, initargs=(os.getpid(),))
         executor = self._executor
         try:
-            return await maybe_deferred_to_future(_deferred(executor.submit(extract_page, pages, url, rules)))
+            future = executor.submit(extract_page, pages, url, rules)
+            return await maybe_deferred_to_future(deferred_from_future(future))
         except BrokenProcessPool:  # a worker died (killed, out of memory): its pages fail, a new pool takes the next
             if self._executor is executor:
                 self._executor = None
@@ -103,8 +104,9 @@ class ExtractionPool:
             self._executor = None
 
 
-def _deferred(future: Future) -> defer.Deferred:
-    """A Deferred fired in the reactor's thread with the future's result (or its exception)."""
+def deferred_from_future(future: Future) -> defer.Deferred:
+    """A Deferred fired in the reactor's thread with the (concurrent.futures) future's result, or
+    its exception; the future may run in any thread or process."""
     from twisted.internet import reactor  # the one Scrapy installed: importing it earlier would install another
 
     deferred = defer.Deferred()

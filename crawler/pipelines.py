@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
-from scrapy.utils.defer import deferred_from_coro
-from sqlalchemy.exc import SQLAlchemyError
-from twisted.internet import task
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet import defer, task
 from w3lib.url import canonicalize_url
 
 from crawler.errors import count_failed_page
 from crawler.extract import SiteRules
-from crawler.extraction_pool import ExtractionPool, worker_count
+from crawler.extraction_pool import ExtractionPool, deferred_from_future, worker_count
 from crawler.items import ArticleItem
 from crawler.outcomes import STORE_ERROR, STORE_FAILED
-from storage import ArticleRecord, FailedPageRecord, SaveOutcome, Store, StoreError
+from crawler.store_writer import StoreWriter, outcome
+from storage import ArticleRecord, FailedPageRecord, SaveOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -91,20 +92,29 @@ class StoreArticles:
     last batch when the crawl closes. A crawl killed outright loses its unwritten batch:
     those articles are not stored, so the next crawl fetches them again.
 
+    A writer process writes the batches (crawler/store_writer.py; NEWSCRAWL_WRITER_PROCESS),
+    while the crawl goes on downloading and extracting. Articles that come while a batch is
+    written wait for it before they join the next one: an article past this pipeline is
+    stored or in the batch being filled, as when batches were written in the crawl's own
+    process. Counts and logs are made once a batch is written, all before the pipeline closes.
+
     Pages extraction failed on (ExtractionFailedDrop) are kept as failed pages, written with
     each batch in one transaction of their own."""
 
     def __init__(self, crawler, db_url: str, near_duplicate_threshold: float, batch_size: int,
-                 batch_seconds: float):
+                 batch_seconds: float, writer_process: bool):
         self.crawler = crawler
         self.db_url = db_url
         self.stats = crawler.stats
         self.near_duplicate_threshold = near_duplicate_threshold
         self.batch_size = max(batch_size, 1)
         self.batch_seconds = batch_seconds
-        self.store: Store | None = None
+        self.writer_process = writer_process
+        self.writer: StoreWriter | None = None
         self.batch: list[ArticleItem] = []
         self.failed_pages: list[FailedPageRecord] = []
+        self.writing: list[tuple[Future, list[ArticleItem]]] = []  # batches handed to the writer, not yet counted
+        self.waiting: list[defer.Deferred] = []  # articles waiting for those batches to be written
         self.timer = task.LoopingCall(self.write_batch)
         self.closing = False
 
@@ -113,25 +123,48 @@ class StoreArticles:
         settings = crawler.settings
         pipeline = cls(crawler, settings["NEWSCRAWL_DB"], settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"),
                        settings.getint("NEWSCRAWL_WRITE_BATCH_SIZE"),
-                       settings.getfloat("NEWSCRAWL_WRITE_BATCH_SECONDS"))
+                       settings.getfloat("NEWSCRAWL_WRITE_BATCH_SECONDS"),
+                       settings.getbool("NEWSCRAWL_WRITER_PROCESS"))
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 
     def open_spider(self) -> None:
-        self.store = Store(self.db_url, near_duplicate_threshold=self.near_duplicate_threshold)
+        self.writer = StoreWriter(self.db_url, self.near_duplicate_threshold, in_process=not self.writer_process)
         self.timer.start(self.batch_seconds, now=False)
 
     def close_spider(self) -> None:
+        # Synchronous to the end: RecordAliases, which closes next, files aliases of articles stored here.
         self.closing = True
         self.timer.stop()
         self.write_batch()
-        self.store.close()
+        self.writer.close()
+        self._count_written()
 
-    def process_item(self, item: ArticleItem) -> ArticleItem:
+    def process_item(self, item: ArticleItem):
+        """The item, once it has joined a batch and that batch, if it filled it, is written;
+        a coroutine that does so when the item must wait for the writer."""
+        if self.writing:
+            return self._join_when_written(item, joined=False)
+        self._join(item)
+        return self._join_when_written(item, joined=True) if self.writing else item
+
+    async def _join_when_written(self, item: ArticleItem, joined: bool) -> ArticleItem:
+        if not joined:
+            await self._batches_written()
+            self._join(item)
+        await self._batches_written()
+        return item
+
+    def _join(self, item: ArticleItem) -> None:
         self.batch.append(item)
         if len(self.batch) + len(self.failed_pages) >= self.batch_size:
             self.write_batch()
-        return item
+
+    async def _batches_written(self) -> None:
+        while self.writing:
+            waiter = defer.Deferred()
+            self.waiting.append(waiter)
+            await maybe_deferred_to_future(waiter)
 
     def item_dropped(self, item, exception) -> None:
         """Scrapy's item_dropped signal: a page extraction failed on joins the batch as a failed page."""
@@ -141,48 +174,55 @@ class StoreArticles:
             if len(self.batch) + len(self.failed_pages) >= self.batch_size:
                 self.write_batch()
 
-    def write_batch(self) -> None:
-        self._write_failed_pages()  # before the articles: an article stored in the same batch forgets its failure
+    def write_batch(self) -> defer.Deferred | None:
+        """Hands the batch (and the failed pages) to the writer; a Deferred that fires once they
+        are written and counted, or None when that is done already."""
         batch, self.batch = self.batch, []
-        if not batch:
-            return
-        try:
-            saved = self._save(batch)
-        except (StoreError, SQLAlchemyError) as exc:  # a full disk, a read-only file, a store locked too long
-            self.stats.inc_value("newscrawl/articles_unwritten", len(batch))
-            self._stop_crawl(exc)
-            return
-        try:
-            for item in batch:
-                if item.aliases:  # crawler/aliases.py: the other URLs that led to this article
-                    self.store.add_aliases(canonicalize_url(item.url), item.aliases)
-        except (StoreError, SQLAlchemyError) as exc:  # the articles are stored; their aliases come with a refetch
-            self._stop_crawl(exc)
-        for item, result in zip(batch, saved):
-            self.stats.inc_value(f"newscrawl/articles_{result.outcome.value}")
-            if result.outcome is SaveOutcome.DUPLICATE:
-                logger.info("same text as a stored article: %s", item.url)
-            elif result.near_duplicate:
-                self.stats.inc_value("newscrawl/near_duplicates")
-                logger.info("a near-duplicate of a stored article: %s", item.url)
-
-    def _write_failed_pages(self) -> None:
         failed, self.failed_pages = self.failed_pages, []
-        if failed:
-            try:
-                self.store.keep_failed_pages(failed, run_id=self.stats.get_value("newscrawl/run_id"))
-            except (StoreError, SQLAlchemyError) as exc:  # counted as failed already; a refetch brings them back
-                self._stop_crawl(exc)
+        if not batch and not failed:
+            return None
+        aliases = [(canonicalize_url(item.url), item.aliases) for item in batch if item.aliases]
+        future = self.writer.submit(self._records(batch), failed, aliases, self.stats.get_value("newscrawl/run_id"))
+        self.writing.append((future, batch))
+        if future.done():
+            self._count_written()
+            return None
+        return deferred_from_future(future).addBoth(lambda _: self._count_written())
 
-    def _stop_crawl(self, error: Exception) -> None:
+    def _count_written(self) -> None:
+        """Counts and logs the batches written so far, in their order; then lets the articles
+        waiting for them go on."""
+        while self.writing and self.writing[0][0].done():
+            future, batch = self.writing.pop(0)
+            written = outcome(future)
+            if written.errors:
+                self._stop_crawl(written.errors[0])
+            if written.saved is None:
+                if batch:
+                    self.stats.inc_value("newscrawl/articles_unwritten", len(batch))
+                continue
+            for item, result in zip(batch, written.saved):
+                self.stats.inc_value(f"newscrawl/articles_{result.outcome.value}")
+                if result.outcome is SaveOutcome.DUPLICATE:
+                    logger.info("same text as a stored article: %s", item.url)
+                elif result.near_duplicate:
+                    self.stats.inc_value("newscrawl/near_duplicates")
+                    logger.info("a near-duplicate of a stored article: %s", item.url)
+        if not self.writing:
+            waiting, self.waiting = self.waiting, []
+            for waiter in waiting:
+                waiter.callback(None)
+
+    def _stop_crawl(self, error: str) -> None:
         """The store cannot be written: the crawl stops at the first failed write, and is recorded failed."""
         if self.stats.get_value(STORE_ERROR) is None:
-            self.stats.set_value(STORE_ERROR, str(error))
+            self.stats.set_value(STORE_ERROR, error)
             if not self.closing:
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason=STORE_FAILED))
 
-    def _save(self, batch: list[ArticleItem]) -> list:
-        return self.store.save_articles([ArticleRecord(
+    @staticmethod
+    def _records(batch: list[ArticleItem]) -> list[ArticleRecord]:
+        return [ArticleRecord(
             url=canonicalize_url(item.url),
             site=item.site,
             title=item.title,
@@ -194,4 +234,4 @@ class StoreArticles:
             html=item.html,
             more_pages=tuple(item.more_pages),
             near_duplicate_keys=item.near_duplicate_keys,
-        ) for item in batch], run_id=self.stats.get_value("newscrawl/run_id"))
+        ) for item in batch]

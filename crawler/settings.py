@@ -36,6 +36,8 @@ NEWSCRAWL_EXTRACT_WORKERS = os.environ.get("NEWSCRAWL_EXTRACT_WORKERS", "")
 # a crawl killed outright loses at most the articles of its last batch, which the next crawl fetches again.
 NEWSCRAWL_WRITE_BATCH_SIZE = 200
 NEWSCRAWL_WRITE_BATCH_SECONDS = 1.0
+# Batches are written by a process of their own (crawler/store_writer.py); off: by the crawl's own.
+NEWSCRAWL_WRITER_PROCESS = True
 
 # Breadth-first, as Scrapy advises for broad crawls: a list page's articles are fetched before the
 # list pages it links to. Scrapy's default, depth-first, walks a site's whole pagination first and

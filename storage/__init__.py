@@ -10,6 +10,7 @@ from storage.store import (
     ArticleRecord,
     FailedPageRecord,
     RunCounts,
+    Saved,
     SaveOutcome,
     SiteSummary,
     Store,
@@ -17,5 +18,5 @@ from storage.store import (
     database_file,
 )
 
-__all__ = ["DEFAULT_URL", "EXTRACTED_FIELDS", "ArticleRecord", "FailedPageRecord", "RunCounts", "SaveOutcome", "SiteSummary", "Store", "StoreError",
+__all__ = ["DEFAULT_URL", "EXTRACTED_FIELDS", "ArticleRecord", "FailedPageRecord", "RunCounts", "Saved", "SaveOutcome", "SiteSummary", "Store", "StoreError",
            "database_file"]
