@@ -7,7 +7,7 @@ from w3lib.url import canonicalize_url
 
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, existing_store, print_json,
                                      print_table, shown_time)
-from storage.store import StoredArticle
+from storage.reader import StoredArticle
 
 HELP = "one stored article: its metadata, near-duplicates, crawl history and text"
 # what the near-duplicates list tells of each copy

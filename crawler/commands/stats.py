@@ -5,7 +5,7 @@ from dataclasses import asdict
 from crawler import health
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, existing_store,
                                      print_json, print_table, shown_time, table_key)
-from storage.store import RECENT_RUNS
+from storage.reader import RECENT_RUNS
 
 HELP = "articles, stories and recent crawl health per site; --runs lists the latest crawl runs"
 MESSAGE_WIDTH = 60  # a run's error or warning is cut to this in the table; --json has it whole
