@@ -71,16 +71,18 @@ def _one_line_error(exc: Exception) -> int | None:
 
 def _parser(argv: list[str]) -> argparse.ArgumentParser:
     """The parser of every command; only the module of the command given is imported (a command
-    starts without importing what the others need), the others' help is read from their source."""
+    starts without importing what the others need). The others' help lines are read from their
+    source when the list of commands may be shown: no command given, an unknown one, or -h before it."""
     parser = argparse.ArgumentParser(prog="newscrawl", description="Collect news from institutional sites.")
     parser.add_argument("--version", action="version", version=f"newscrawl {__version__}")
     parser.set_defaults(run=lambda _args: parser.print_help() or 0)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     given = next((arg for arg in argv if not arg.startswith("-")), None)
+    lists_commands = given not in COMMANDS or any(arg in ("-h", "--help") for arg in argv[:argv.index(given)])
     for name in COMMANDS:
         module = f"crawler.commands.{name.replace('-', '_')}"  # a module name holds no hyphen
         if name != given:
-            summary = _help_of(module)
+            summary = _help_of(module) if lists_commands else None  # reading each takes 2 ms
             subparsers.add_parser(name, help=summary, description=summary)
             continue
         command = importlib.import_module(module)

@@ -1,6 +1,7 @@
 """The command line: every command's normal use and its answers to bad input."""
 
 import csv
+import importlib
 import io
 import json
 import subprocess
@@ -79,6 +80,14 @@ def assert_one_line_error(result, *fragments):
 def test_every_command_has_help(command):
     result = newscrawl(*command, "--help")
     assert result.returncode == 0 and "usage: newscrawl" in result.stdout
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["-h", "stats"]])
+def test_the_list_of_commands_gives_each_its_help_line(arguments):
+    listed = "".join(newscrawl(*arguments).stdout.split())  # however argparse wraps it
+    for name in COMMANDS:
+        help_line = importlib.import_module(f"crawler.commands.{name.replace('-', '_')}").HELP
+        assert name + "".join(help_line.split()) in listed
 
 
 def test_sites_lists_every_spider_with_its_start_url():

@@ -2,7 +2,6 @@
 
 from dataclasses import asdict
 
-from crawler import health
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, existing_store,
                                      print_json, print_table, shown_time, table_key)
 from storage.reader import RECENT_RUNS
@@ -76,6 +75,8 @@ def show_sites(store, as_json: bool) -> None:
 
 def check(store, as_json: bool) -> int:
     """Exit status 1 when a site has a problem (crawler/health.py), 0 (and no output) otherwise."""
+    from crawler import health  # imports statistics: a few ms the table need not wait
+
     problems = health.problems(store.runs_by_site(health.RUNS_READ))
     if as_json:
         print_json([asdict(problem) for problem in problems])
