@@ -13,7 +13,8 @@ import importlib
 _MODULE_OF = {
     **dict.fromkeys(["DEFAULT_URL", "RunCounts", "SiteSummary", "StoreError", "StoreReader", "database_file"],
                     "storage.reader"),
-    **dict.fromkeys(["EXTRACTED_FIELDS", "ArticleRecord", "FailedPageRecord", "SaveOutcome", "Store"], "storage.store"),
+    **dict.fromkeys(["EXTRACTED_FIELDS", "ArticleRecord", "FailedPageRecord", "SaveOutcome", "Saved", "Store"],
+                    "storage.store"),
 }
 
 __all__ = sorted(_MODULE_OF)
