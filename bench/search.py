@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.runner import FIXTURES  # noqa: E402
 from storage import Store  # noqa: E402
-from storage.models import Article  # noqa: E402
-from storage.search_text import CJK, query_text  # noqa: E402
-from storage.store import (  # noqa: E402
+from storage.reader import (  # noqa: E402
     _ARTICLES_FTS, _ARTICLES_FTS_CJK, _SNIPPET_CJK_TOKENS, _SNIPPET_WORDS, _TITLE_WEIGHT, _article_filters)
+from storage.search_text import CJK, query_text  # noqa: E402
+from storage.tables import articles  # noqa: E402
 
 SITES = ["rocar", "jfmi", "4ll", "bluestar", "henan", "sasac", "cnpc", "sinopec"]
 SENTENCES_PER_LANGUAGE = 5000
@@ -132,7 +132,7 @@ def generate(store: Store, count: int, rng: random.Random) -> dict[str, list[str
                 "first_seen": now, "last_seen": now,
             })
         with store.engine.begin() as connection:
-            connection.execute(insert(Article), rows)
+            connection.execute(insert(articles), rows)
     return tails
 
 
@@ -150,11 +150,11 @@ def query_before(store: Store, query: str, limit: int = 20, **filters) -> list[f
     conditions = _article_filters(sites=[site] if site else [], since=filters.get("since"),
                                   until=filters.get("until"), languages=[language] if language else [])
     if conditions:
-        best = best.join(Article, Article.id == fts.c.rowid).where(*conditions)
+        best = best.join(articles, articles.c.id == fts.c.rowid).where(*conditions)
     statement = (
-        select(Article.id, func.highlight(index, 0, "[", "]"),
+        select(articles.c.id, func.highlight(index, 0, "[", "]"),
                func.snippet(index, 1, "[", "]", "…", _SNIPPET_CJK_TOKENS if chinese else _SNIPPET_WORDS), score)
-        .join_from(fts, Article, Article.id == fts.c.rowid)
+        .join_from(fts, articles, articles.c.id == fts.c.rowid)
         .where(matches, fts.c.rowid.in_(best.order_by(score).limit(limit)))
         .order_by(score))
     with store.engine.connect() as connection:

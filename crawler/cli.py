@@ -11,14 +11,13 @@ if _ON_CTRL_C is signal.default_int_handler:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 import argparse  # noqa: E402
-import ast  # noqa: E402
 import importlib  # noqa: E402
-import importlib.util  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 
 from crawler import __version__  # noqa: E402
+from crawler.literals import NOT_LITERAL, module_literals  # noqa: E402
 
 signal.signal(signal.SIGINT, _ON_CTRL_C)
 
@@ -30,7 +29,7 @@ LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"  # Scrapy's, as
 # The errors that are one line on stderr, by module, with their exit code. Looked up among the
 # modules the command imported (an error class whose module was not imported cannot have been
 # raised), so that the CLI itself imports neither Scrapy nor the store.
-_ONE_LINE_ERRORS = {("crawler.commands.common", "CommandError"): USAGE_ERROR, ("storage.store", "StoreError"): USAGE_ERROR,
+_ONE_LINE_ERRORS = {("crawler.commands.common", "CommandError"): USAGE_ERROR, ("storage.reader", "StoreError"): USAGE_ERROR,
                     ("crawler.recordings", "RecordingError"): USAGE_ERROR, ("crawler.sites", "SitesFileError"): USAGE_ERROR,
                     ("crawler.fetch", "FetchError"): UNAVAILABLE}
 
@@ -72,16 +71,18 @@ def _one_line_error(exc: Exception) -> int | None:
 
 def _parser(argv: list[str]) -> argparse.ArgumentParser:
     """The parser of every command; only the module of the command given is imported (a command
-    starts without importing what the others need), the others' help is read from their source."""
+    starts without importing what the others need). The others' help lines are read from their
+    source when the list of commands may be shown: no command given, an unknown one, or -h before it."""
     parser = argparse.ArgumentParser(prog="newscrawl", description="Collect news from institutional sites.")
     parser.add_argument("--version", action="version", version=f"newscrawl {__version__}")
     parser.set_defaults(run=lambda _args: parser.print_help() or 0)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     given = next((arg for arg in argv if not arg.startswith("-")), None)
+    lists_commands = given not in COMMANDS or any(arg in ("-h", "--help") for arg in argv[:argv.index(given)])
     for name in COMMANDS:
         module = f"crawler.commands.{name.replace('-', '_')}"  # a module name holds no hyphen
         if name != given:
-            summary = _help_of(module)
+            summary = _help_of(module) if lists_commands else None  # reading each takes 2 ms
             subparsers.add_parser(name, help=summary, description=summary)
             continue
         command = importlib.import_module(module)
@@ -96,13 +97,10 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def _help_of(module: str) -> str:
-    """The HELP line of a command module, read from its source without running it."""
-    source = importlib.util.find_spec(module).loader.get_source(module)
-    for statement in ast.parse(source).body:
-        if isinstance(statement, ast.Assign) and [target.id for target in statement.targets
-                                                  if isinstance(target, ast.Name)] == ["HELP"]:
-            return ast.literal_eval(statement.value)
-    return importlib.import_module(module).HELP
+    """The HELP line of a command module, read from its source without running it (unless it is
+    not a literal)."""
+    help_line = module_literals(module).get("HELP", NOT_LITERAL)
+    return importlib.import_module(module).HELP if help_line is NOT_LITERAL else help_line
 
 
 if __name__ == "__main__":

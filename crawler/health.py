@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from statistics import median
 
-from storage.store import CrawlRunView, RunCounts
+from storage.reader import CrawlRunView, RunCounts
 
 HISTORY = 10  # earlier finished crawls whose median the last one is compared with
 RUNS_READ = HISTORY + 2  # per site: one still running, the last, and those before it

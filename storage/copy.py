@@ -17,8 +17,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, text, tuple_, update
 
-from storage.models import Base
 from storage.store import Store, StoreError
+from storage.tables import metadata
 
 BATCH = 500  # rows per transaction on the target
 
@@ -48,12 +48,12 @@ def copy_store(source_url: str, target_url: str,
     try:
         target = Store(target_url)
         try:
-            for table in Base.metadata.sorted_tables:
+            for table in metadata.sorted_tables:
                 _copy_table(source.engine, target.engine, table, lambda rows, name=table.name: progress(name, rows))
-            for table in Base.metadata.sorted_tables:
+            for table in metadata.sorted_tables:
                 _copy_self_references(source.engine, target.engine, table)
                 _advance_sequence(target.engine, table)
-            return [check_table(source.engine, target.engine, table) for table in Base.metadata.sorted_tables]
+            return [check_table(source.engine, target.engine, table) for table in metadata.sorted_tables]
         finally:
             target.close()
     finally:

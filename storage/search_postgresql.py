@@ -17,10 +17,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column, not_, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, literal_column, not_, or_, select, true
 
-from storage.models import Article
+from storage.tables import articles
 
 TITLE_WEIGHT = 10.0
 SNIPPET_WORDS = 24
@@ -63,10 +62,10 @@ class Term:
     def condition(self) -> ColumnElement:
         if self.chinese:
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", self.text) + "%"
-            found = Article.title.like(pattern) if self.title_only else or_(Article.title.like(pattern),
-                                                                              Article.text.like(pattern))
+            found = articles.c.title.like(pattern) if self.title_only else or_(articles.c.title.like(pattern),
+                                                                              articles.c.text.like(pattern))
         elif self.title_only:
-            found = func.to_tsvector(_CONFIG, Article.title).op("@@")(self.tsquery())
+            found = func.to_tsvector(_CONFIG, articles.c.title).op("@@")(self.tsquery())
         else:
             found = DOCUMENT.op("@@")(self.tsquery())
         return not_(found) if self.negated else found
@@ -117,7 +116,7 @@ def parse(query: str) -> list[list[Term]]:
     return alternatives
 
 
-def search(session: Session, query: str, *, site: str | None, since: date | None, until: date | None,
+def search(connection: Connection, query: str, *, site: str | None, since: date | None, until: date | None,
            language: str | None, limit: int, marks: tuple[str, str]) -> list[tuple]:
     """Rows of (id, url, site, published, marked title, snippet, score), best first; QueryError on a bad query."""
     alternatives = parse(query)
@@ -133,35 +132,36 @@ def search(session: Session, query: str, *, site: str | None, since: date | None
     for term in words:
         rank = rank + func.ts_rank(_RANK_WEIGHTS, DOCUMENT, term.tsquery())
     for term in chinese:
-        rank = rank + case((Article.title.contains(term.text, autoescape=True), 1.0), else_=0.0) \
-            + (func.length(Article.text) - func.length(func.replace(Article.text, term.text, ""))) \
+        rank = rank + case((articles.c.title.contains(term.text, autoescape=True), 1.0), else_=0.0) \
+            + (func.length(articles.c.text) - func.length(func.replace(articles.c.text, term.text, ""))) \
             / func.greatest(func.length(term.text), 1) / TITLE_WEIGHT
     options = f"StartSel={_START}, StopSel={_STOP}"
-    title = func.ts_headline(_CONFIG, Article.title, tsquery, options + ", HighlightAll=true") \
-        if tsquery is not None else Article.title
+    title = func.ts_headline(_CONFIG, articles.c.title, tsquery, options + ", HighlightAll=true") \
+        if tsquery is not None else articles.c.title
     snippet = case(  # a text no longer than a snippet is shown whole, as SQLite's snippet() does
-        (func.array_length(func.regexp_split_to_array(Article.text, r"\s+"), 1) <= SNIPPET_WORDS,
-         func.ts_headline(_CONFIG, Article.text, tsquery, options + ", HighlightAll=true")),
-        else_=func.ts_headline(_CONFIG, Article.text, tsquery,
+        (func.array_length(func.regexp_split_to_array(articles.c.text, r"\s+"), 1) <= SNIPPET_WORDS,
+         func.ts_headline(_CONFIG, articles.c.text, tsquery, options + ", HighlightAll=true")),
+        else_=func.ts_headline(_CONFIG, articles.c.text, tsquery,
                                f"{options}, MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}, "
                                "MaxFragments=1, FragmentDelimiter=\" … \""),
-    ) if tsquery is not None else Article.text
+    ) if tsquery is not None else articles.c.text
     statement = (
-        select(Article.id, Article.url, Article.site, Article.published, title, snippet, (-rank).label("score"))
+        select(articles.c.id, articles.c.url, articles.c.site, articles.c.published, title, snippet,
+               (-rank).label("score"))
         .where(or_(*(and_(true(), *(term.condition() for term in terms)) for terms in alternatives)))
-        .order_by("score", Article.id)
+        .order_by("score", articles.c.id)
         .limit(limit)
     )
     if site:
-        statement = statement.where(Article.site == site)
+        statement = statement.where(articles.c.site == site)
     if since:
-        statement = statement.where(Article.published >= since)
+        statement = statement.where(articles.c.published >= since)
     if until:
-        statement = statement.where(Article.published <= until)
+        statement = statement.where(articles.c.published <= until)
     if language:
-        statement = statement.where(Article.language == language)
+        statement = statement.where(articles.c.language == language)
     hits = []
-    for id_, url, site_, published, marked_title, marked_text, score in session.execute(statement):
+    for id_, url, site_, published, marked_title, marked_text, score in connection.execute(statement):
         if tsquery is None:
             marked_text = _chinese_snippet(marked_text, chinese)
         marked_title = _mark_chinese(marked_title, chinese)

@@ -24,15 +24,15 @@ COMMANDS = [["stats"], ["stats", "--runs"], ["export"], ["search", "party"], ["s
 # reports it ("database or disk is full"), without filling one.
 FULL_DISK = """
 import sys
-import storage.store as store
-set_pragmas = store._sqlite_pragmas
+import storage.reader as reader
+set_pragmas = reader._sqlite_pragmas
 def full_disk(connection, record):
     set_pragmas(connection, record)
     cursor = connection.cursor()
     pages = cursor.execute("PRAGMA page_count").fetchone()[0]
     cursor.execute(f"PRAGMA max_page_count = {pages + int(sys.argv[1])}")
     cursor.close()
-store._sqlite_pragmas = full_disk
+reader._sqlite_pragmas = full_disk
 from crawler.cli import main
 sys.exit(main(sys.argv[2:]))
 """

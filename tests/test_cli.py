@@ -1,6 +1,7 @@
 """The command line: every command's normal use and its answers to bad input."""
 
 import csv
+import importlib
 import io
 import json
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 
 from crawler.cli import COMMANDS
 from crawler.commands.export import FIELDS as EXPORT_FIELDS
+from crawler.commands.sites import declared_sites, loaded_sites
 from tests.cli_runner import ROOT, newscrawl
 from tests.fixture_sites import quality
 
@@ -28,13 +30,28 @@ def db(tmp_path_factory):
 
 # What crawls need and reading the store does not: each costs tenths of a second to import.
 CRAWLING_MODULES = ("scrapy", "twisted", "trafilatura", "lxml", "alembic", "numpy")
+# What writing the store needs and reading it does not: the ORM, its mapped classes and the write
+# path (a tenth of a second), the PostgreSQL search and dialect (a SQLite store needs neither).
+WRITING_MODULES = ("sqlalchemy.orm", "storage.models", "storage.store", "storage.near_duplicates",
+                   "storage.search_postgresql", "sqlalchemy.dialects.postgresql")
 
 
 @pytest.mark.parametrize("command", [["stats"], ["stats", "--runs"], ["search", "committee"], ["show", "1"],
                                      ["export"], ["--help"], ["--version"]])
-def test_reading_commands_do_not_import_what_crawls_need(db, command):
-    """In a fresh process, as a user runs them: the command's answer, then the modules it loaded."""
-    arguments = [*command, "--db", db] if command[0].isalpha() else command
+def test_reading_commands_import_neither_what_crawls_nor_what_writes_need(db, command):
+    loaded = modules_loaded_by(*command, "--db", db) if command[0].isalpha() else modules_loaded_by(*command)
+    packages = {name.split(".")[0] for name in loaded}
+    assert packages.isdisjoint(CRAWLING_MODULES), packages & set(CRAWLING_MODULES)
+    assert loaded.isdisjoint(WRITING_MODULES), loaded & set(WRITING_MODULES)
+
+
+def test_sites_are_listed_without_importing_scrapy_or_the_store():
+    packages = {name.split(".")[0] for name in modules_loaded_by("sites")}
+    assert packages.isdisjoint((*CRAWLING_MODULES, "sqlalchemy", "storage")), packages
+
+
+def modules_loaded_by(*arguments: str) -> set[str]:
+    """In a fresh process, as a user runs it: the command's answer (checked), then the modules it loaded."""
     script = textwrap.dedent("""\
         import sys
         from crawler.cli import main
@@ -47,8 +64,7 @@ def test_reading_commands_do_not_import_what_crawls_need(db, command):
     result = subprocess.run([sys.executable, "-c", script, *arguments], cwd=ROOT, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and result.stdout, result.stderr
-    loaded = {name.split(".")[0] for name in result.stderr.split()}
-    assert loaded.isdisjoint(CRAWLING_MODULES), loaded & set(CRAWLING_MODULES)
+    return set(result.stderr.split())
 
 
 def assert_one_line_error(result, *fragments):
@@ -66,10 +82,39 @@ def test_every_command_has_help(command):
     assert result.returncode == 0 and "usage: newscrawl" in result.stdout
 
 
+@pytest.mark.parametrize("arguments", [["--help"], ["-h", "stats"]])
+def test_the_list_of_commands_gives_each_its_help_line(arguments):
+    listed = "".join(newscrawl(*arguments).stdout.split())  # however argparse wraps it
+    for name in COMMANDS:
+        help_line = importlib.import_module(f"crawler.commands.{name.replace('-', '_')}").HELP
+        assert name + "".join(help_line.split()) in listed
+
+
 def test_sites_lists_every_spider_with_its_start_url():
     lines = newscrawl("sites").stdout.splitlines()
     assert {line.split()[0] for line in lines} == {"4ll", "bluestar", "henan", "jfmi", "rocar"}
     assert "rocar      https://www.rocar.net/en/menu139/" in lines
+
+
+def test_the_sites_read_from_the_spider_modules_source_are_those_scrapy_loads(monkeypatch):
+    monkeypatch.chdir(ROOT)  # its sites.toml has no entries
+    declared = declared_sites()
+    assert declared == loaded_sites(None) and declared
+
+
+def test_a_spider_whose_start_urls_are_not_literals_is_left_to_the_spider_loader(tmp_path, monkeypatch):
+    (tmp_path / "own_settings.py").write_text('SPIDER_MODULES = ["own_spiders"]\n', encoding="utf-8")
+    (tmp_path / "own_spiders").mkdir()
+    (tmp_path / "own_spiders" / "__init__.py").write_text("", encoding="utf-8")
+    site = tmp_path / "own_spiders" / "site.py"
+    monkeypatch.syspath_prepend(tmp_path)
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "own_settings")
+    monkeypatch.chdir(tmp_path)
+    site.write_text('class Site:\n    name = "site"\n    start_urls = ["https://example.org/news/"]\n', encoding="utf-8")
+    assert declared_sites() == {"site": ["https://example.org/news/"]}
+    site.write_text('HOST = "https://example.org"\n\n\nclass Site:\n    name = "site"\n'
+                    '    start_urls = [HOST + "/news/"]\n', encoding="utf-8")
+    assert declared_sites() is None
 
 
 def test_export_jsonl_has_one_article_per_line_with_the_documented_keys(db):

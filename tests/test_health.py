@@ -9,7 +9,7 @@ import pytest
 
 from crawler import health
 from storage import RunCounts, Store
-from storage.store import CrawlRunView
+from storage.reader import CrawlRunView
 from tests.cli_runner import newscrawl
 
 USUAL = RunCounts(pages=30, articles_new=2, articles_skipped=20, errors=1)  # a healthy incremental crawl

@@ -21,7 +21,7 @@ from crawler.runner import FIXTURES
 from spiders.base import ARTICLE, LIST, PAGE
 from storage import RunCounts, Store
 from storage.models import CrawlRun
-from storage.store import DEAD_AFTER, utcnow
+from storage.reader import DEAD_AFTER, utcnow
 from tests.cli_runner import newscrawl
 from tests.loopback import serving
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from storage import ArticleRecord
-from storage.store import StoredArticle
+from storage.reader import StoredArticle
 from tests.cli_runner import newscrawl
 from tests.test_cli import assert_one_line_error
 

@@ -9,12 +9,14 @@ import signal
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from storage import DEFAULT_URL, Store
+if TYPE_CHECKING:
+    from storage.reader import StoreReader
 
-# Scrapy (crawler.runner, the spider loader, the spiders) is imported by the functions that need
-# it: reading commands start without it.
+# Scrapy (crawler.runner, the spider loader, the spiders) and the store (SQLAlchemy) are imported
+# by the functions that need them: reading commands start without Scrapy, `sites` without either.
 
 
 class CommandError(Exception):
@@ -160,7 +162,7 @@ def known_sites(requested: list[str], settings) -> list[str]:
     return requested or known
 
 
-def check_stored_sites(store: Store, requested: list[str]) -> None:
+def check_stored_sites(store: StoreReader, requested: list[str]) -> None:
     """Reading commands filter by site: a site the store has never seen is a typo, not an empty result."""
     stored = store.sites()
     unknown = [site for site in requested if site not in stored]
@@ -182,14 +184,18 @@ def spider_class(name: str, settings):
     return get_spider_loader(settings).load(name)
 
 
-def existing_store(db: str | None) -> Store:
-    """The store for a reading command: never created by reading it."""
-    return Store(store_url(db), create=False)
+def existing_store(db: str | None) -> StoreReader:
+    """The store for a reading command: never created by reading it, read without the ORM."""
+    from storage.reader import StoreReader
+
+    return StoreReader(store_url(db))
 
 
 def store_url(db: str | None) -> str:
     """The store a command works on: --db, else $NEWSCRAWL_DB, else the default
     (what the project settings' NEWSCRAWL_DB says, read without loading Scrapy)."""
+    from storage.reader import DEFAULT_URL
+
     return db or os.environ.get("NEWSCRAWL_DB") or DEFAULT_URL
 
 

@@ -3,8 +3,8 @@
 from dataclasses import asdict, dataclass, field, replace
 
 from crawler import runner
-from crawler.commands.common import (add_db_option, add_json_option, add_sites_file_option, existing_store,
-                                     known_sites, print_json, print_table, spider_class, use_sites_file)
+from crawler.commands.common import (add_db_option, add_json_option, add_sites_file_option, known_sites, print_json,
+                                     print_table, spider_class, store_url, use_sites_file)
 from crawler.extraction_pool import ExtractionFailed, extract_article
 from storage import EXTRACTED_FIELDS, ArticleRecord, Store
 
@@ -39,7 +39,7 @@ def run(args) -> int:
     settings = runner.project_settings(args.db)
     use_sites_file(settings, args.sites_file)  # sites crawled without a spider module are re-extracted too
     sites = known_sites(args.sites, settings)
-    store = existing_store(args.db)
+    store = Store(store_url(args.db), create=False)  # it writes: not a reading command's StoreReader
     reports = {}
     for site in sites:
         rules = spider_class(site, settings).extraction_rules

@@ -3,11 +3,9 @@
 from dataclasses import asdict, fields
 from datetime import datetime
 
-from w3lib.url import canonicalize_url
-
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, existing_store, print_json,
                                      print_table, shown_time)
-from storage.store import StoredArticle
+from storage.reader import StoredArticle
 
 HELP = "one stored article: its metadata, near-duplicates, crawl history and text"
 # what the near-duplicates list tells of each copy
@@ -25,6 +23,8 @@ def run(args) -> int:
     if args.article.isdigit():
         article = store.find_article(article_id=int(args.article))
     else:  # stored URLs are canonical, as the crawl's StoreArticles pipeline saves them
+        from w3lib.url import canonicalize_url  # imports urllib.request: 30 ms an article asked by id need not wait
+
         article = store.find_article(url=canonicalize_url(args.article))
     if article is None:
         raise CommandError(f"no article {args.article!r} in the store")

@@ -2,10 +2,9 @@
 
 from dataclasses import asdict
 
-from crawler import health
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, existing_store,
                                      print_json, print_table, shown_time, table_key)
-from storage.store import RECENT_RUNS
+from storage.reader import RECENT_RUNS
 
 HELP = "articles, stories and recent crawl health per site; --runs lists the latest crawl runs"
 MESSAGE_WIDTH = 60  # a run's error or warning is cut to this in the table; --json has it whole
@@ -76,6 +75,8 @@ def show_sites(store, as_json: bool) -> None:
 
 def check(store, as_json: bool) -> int:
     """Exit status 1 when a site has a problem (crawler/health.py), 0 (and no output) otherwise."""
+    from crawler import health  # imports statistics: a few ms the table need not wait
+
     problems = health.problems(store.runs_by_site(health.RUNS_READ))
     if as_json:
         print_json([asdict(problem) for problem in problems])

@@ -1,0 +1,538 @@
+"""Opening a store and reading it: what `stats`, `search`, `show` and `export` do with the database.
+
+Any SQLAlchemy URL works (SQLite by default, PostgreSQL when scaling out). The
+schema is owned by Alembic: a new database is created at the latest revision,
+an older one must be upgraded with ``newscrawl db upgrade`` before use, and one
+written by a newer newscrawl is refused rather than touched.
+
+Everything here is SQLAlchemy Core over storage/tables.py, without the ORM: a reading command
+starts without importing it and mapping its classes (about a tenth of a second). The write
+path, storage/store.py's Store, is a StoreReader that also writes, through the ORM.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import (Connection, Engine, column, create_engine, event, func, inspect, literal_column, select, table,
+                        update)
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+
+from storage import migrations, search_text
+from storage.locks import database_lock
+from storage.processes import is_gone
+from storage.tables import article_fetches, articles, crawl_runs, failed_pages
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as stored, without its raw HTML."""
+
+    id: int
+    url: str
+    site: str
+    title: str
+    published: date | None
+    author: str | None
+    source: str | None
+    language: str | None
+    text: str
+    content_hash: str
+    first_seen: datetime
+    last_seen: datetime
+    duplicate_of: int | None  # the cluster's root: the earliest copy of the story
+
+
+@dataclass(frozen=True)
+class FetchView:
+    """One line of an article's crawl history."""
+
+    fetched_at: datetime
+    run_id: int | None
+    spider: str | None
+    outcome: str  # new, updated, unchanged
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: int
+    url: str
+    site: str
+    published: date | None
+    title: str  # with the matched words marked
+    snippet: str  # the passage of the text that matches best, matches marked
+    score: float  # bm25: the lower, the better the match
+
+
+@dataclass
+class RunCounts:
+    pages: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_unchanged: int = 0
+    duplicates: int = 0
+    empty_pages: int = 0
+    errors: int = 0
+    articles_skipped: int = 0  # not fetched: already stored, or listed before --since
+    not_modified: int = 0  # pages the server answered 304 Not Modified
+
+
+@dataclass(frozen=True)
+class RecentRuns:
+    """A site's last few crawl runs added up: how its crawling goes lately."""
+
+    runs: int  # how many runs were added up (at most the window asked for)
+    failed: int  # runs that ended other than "finished": failed, interrupted (runs still going are not failures)
+    empty_pages: int  # article pages without extractable text
+    errors: int
+    errors_by_kind: dict[str, int] = field(default_factory=dict)  # errors, by kind
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    site: str
+    articles: int
+    clusters: int  # stories: an article and its reprints (duplicate_of) count once
+    latest_published: date | None
+    last_run: CrawlRunView | None
+    last_success: CrawlRunView | None  # the last run that finished
+    recent_runs: RecentRuns
+    failed_pages: int = 0  # pages extraction failed on, kept for `newscrawl re-extract`
+
+
+@dataclass(frozen=True)
+class StoreTotals:
+    articles: int
+    clusters: int  # a story reprinted on several sites counts once here
+
+
+@dataclass(frozen=True)
+class CrawlRunView:
+    spider: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str  # running, finished, failed, interrupted
+    counts: RunCounts
+    id: int
+    error: str | None = None  # why a failed run failed
+    warnings: tuple[str, ...] = ()  # what a finished run should tell
+    errors_by_kind: dict[str, int] = field(default_factory=dict)  # counts.errors, by kind
+    host: str | None = None  # the machine and process that ran it
+    pid: int | None = None
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None
+
+
+# The SQLite FTS5 indexes of titles and texts, queried with their own functions: the one of
+# migration 0002, and the one of 0006 that reads Chinese as pairs of characters
+# (storage/search_text.py), for queries with Chinese in them.
+_ARTICLES_FTS = table("articles_fts", column("rowid"))
+_ARTICLES_FTS_CJK = table("articles_fts_cjk", column("rowid"))
+# A query word in the headline says more about what the article is about than one in its body.
+_TITLE_WEIGHT = 10.0
+_SNIPPET_WORDS = 24
+_SNIPPET_CJK_TOKENS = 64  # about a token per Chinese character: FTS5's longest snippet
+# SQLite's messages for a query FTS5 cannot parse (others mean the database is unusable)
+_FTS_QUERY_ERROR = re.compile(r"fts5: |unterminated string|no such column|unknown special query")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def database_file(url: str) -> Path | None:
+    """The file of a SQLite store; None for an in-memory one or another database."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if parsed.query.get("uri") == "true" and parsed.database.startswith("file:"):
+            # SQLite's URI form, e.g. a store opened read-only: sqlite:///file:PATH?mode=ro&uri=true
+            return Path(urlsplit(parsed.database).path)
+        return Path(parsed.database)
+    return None
+
+
+# SQLite's words for a store that cannot be used, and what to do about it
+_STORE_TROUBLE_HINTS = {
+    "file is not a database": "it is not a newscrawl store, or it is damaged",
+    "database disk image is malformed": "the file is damaged; restore it from a copy",
+    "attempt to write a readonly database": "the file or its folder is read-only",
+    "unable to open database file": "check that the file and its folder are readable and writable: "
+                                    "SQLite keeps -wal and -shm files beside the store",
+    "database or disk is full": "free some disk space",
+}
+
+
+def _unusable_store(url: str, context: ExceptionContext) -> None:
+    """Every database error that says the store cannot be used becomes a one-line StoreError;
+    those the Store API handles itself (a lost race, an FTS5 query it cannot parse) stay as they are."""
+    error = context.sqlalchemy_exception
+    if (error is None  # not the database's error (a KeyboardInterrupt): let it be
+            or isinstance(error, IntegrityError) or _FTS_QUERY_ERROR.match(str(context.original_exception))):
+        return
+    reason = str(context.original_exception).strip().split("\n")[0]
+    hint = next((hint for words, hint in _STORE_TROUBLE_HINTS.items() if words in reason), None)
+    raise StoreError(f"cannot use the store at {url}: {reason}" + (f" ({hint})" if hint else ""))
+
+
+def _create_engine(url: str, must_exist: bool = False) -> Engine:
+    path = database_file(url)
+    if path:
+        if not path.parent.exists() and path.parent == Path("data"):
+            path.parent.mkdir()  # the default location, created on first use
+        if not path.parent.is_dir():
+            raise StoreError(f"cannot open database {url}: folder {path.parent} does not exist")
+        if path.is_dir():
+            raise StoreError(f"cannot open database {url}: {path} is a folder, not a file")
+        if must_exist and not path.exists():
+            raise StoreError(f"{url} holds no newscrawl store yet; run a crawl first")
+    try:
+        engine = create_engine(url)
+    except Exception as exc:  # missing driver, bad options...
+        raise StoreError(f"cannot open database {url}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # the full-text index's triggers and view call it (migration 0006)
+        event.listen(engine, "connect", search_text.register_sql_function)
+    event.listen(engine, "handle_error", functools.partial(_unusable_store, url))
+    return engine
+
+
+# Where the store is when no URL is given (crawler/settings.py: NEWSCRAWL_DB).
+DEFAULT_URL = "sqlite:///data/articles.db"
+
+
+# The columns an article is read back with (the raw HTML stays in the store).
+ARTICLE_FIELDS = ("url", "site", "title", "published", "author", "source", "language",
+                  "text", "content_hash", "first_seen", "last_seen")
+# A StoredArticle's columns, in its fields' order
+_STORED_ARTICLE = [articles.c[spec.name] for spec in fields(StoredArticle)]
+RECENT_RUNS = 5  # how many of a site's last crawl runs its summary adds up
+# A run still "running" whose process gave no sign of life (a heartbeat) for this long is taken
+# for dead, wherever it ran; crawls beat far more often (crawler/extensions.py).
+DEAD_AFTER = timedelta(minutes=10)
+GONE = "the crawl process ended without recording its end (killed, or it crashed)"
+
+
+class StoreReader:
+    """A store opened to be read: never created by it (create=False), refused with a StoreError
+    when it is missing, of another schema, or unusable. Opening it also marks the runs left
+    "running" by a process that is gone as interrupted, when the store can be written."""
+
+    def __init__(self, url: str, *, create: bool = False):
+        self.url = url
+        self.engine = _create_engine(url, must_exist=not create)
+        try:
+            self._check_schema(create)
+            if self.engine.dialect.name == "sqlite":
+                # WAL lets readers (stats, export, a browser UI) work while a crawl writes.
+                # It is stored in the file, so it is set only once the schema is known to be
+                # ours: a refused store stays byte for byte as it was.
+                with self.engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise StoreError(f"cannot open database {url}: {exc.orig}") from None
+        self._close_dead_runs()
+
+    def _check_schema(self, create: bool) -> None:
+        if migrations.current_revision(self.engine) == migrations.head_revision():
+            return
+        # Creating or migrating: one process at a time, and the others then see the result
+        # (not a half-made schema, nor a race for alembic_version).
+        with database_lock(self.engine, "schema"):
+            self._check_schema_locked(create)
+
+    def _check_schema_locked(self, create: bool) -> None:
+        current, head = migrations.current_revision(self.engine), migrations.head_revision()
+        if current == head:
+            return
+        if current is None and not inspect(self.engine).get_table_names():
+            if not create:
+                raise StoreError(f"{self.url} holds no newscrawl store yet; run a crawl first")
+            migrations.upgrade(self.engine)
+        elif migrations.is_known(current):
+            raise StoreError(
+                f"the store at {self.url} has an older schema ({current}); "
+                "run `newscrawl db upgrade` first"
+            )
+        else:
+            raise StoreError(
+                f"the store at {self.url} was written by a newer newscrawl "
+                f"(schema {current}); upgrade newscrawl to use it"
+            )
+
+    def _close_dead_runs(self) -> None:
+        """Runs left "running" by a process that is gone (killed, crashed, its machine rebooted)
+        become "interrupted". Best effort: a store that cannot be written is still read."""
+        now = utcnow()
+        runs = crawl_runs.c
+        try:
+            with self.engine.begin() as connection:
+                for run in connection.execute(select(runs.id, runs.host, runs.pid, runs.heartbeat_at, runs.started_at)
+                                              .where(runs.status == "running")).all():
+                    last_sign = run.heartbeat_at or run.started_at
+                    if is_gone(run.host, run.pid) or now - last_sign > DEAD_AFTER:
+                        connection.execute(update(crawl_runs).where(runs.id == run.id)
+                                           .values(status="interrupted", finished_at=last_sign, error=GONE))
+        except StoreError:
+            pass
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- articles -----------------------------------------------------------
+
+    def articles(self, *sites: str, since: date | None = None, until: date | None = None,
+                 languages: Iterable[str] = (), unique: bool = False) -> Iterator[dict]:
+        """Stored articles as plain dicts, by site and oldest first (undated last), without the raw HTML.
+
+        ``since`` and ``until`` keep those published on or after, on or before that day (undated
+        ones drop out); ``languages`` those in these languages (ISO 639-1 codes);
+        ``unique`` keeps one copy of each story, the earliest, whose URL every other
+        copy carries as ``duplicate_of``.
+        """
+        article, original = articles.c, articles.alias("original")
+        query = (
+            select(*(article[name] for name in ARTICLE_FIELDS), original.c.url.label("duplicate_of"))
+            .outerjoin_from(articles, original, article.duplicate_of == original.c.id)
+            .order_by(article.site, article.published.asc().nulls_last(), article.id)  # the same on every database
+        )
+        query = query.where(*_article_filters(sites=sites, since=since, until=until, languages=languages))
+        if unique:
+            query = query.where(article.duplicate_of.is_(None))
+        with self.engine.connect() as connection:
+            for row in connection.execute(query.execution_options(yield_per=500)):
+                yield row._asdict()
+
+    def sites(self) -> list[str]:
+        """Every site the store knows of: those with articles or crawl runs."""
+        with self.engine.connect() as connection:
+            return sorted(set(connection.scalars(select(articles.c.site).distinct()))
+                          | set(connection.scalars(select(crawl_runs.c.spider).distinct())))
+
+    def totals(self) -> StoreTotals:
+        with self.engine.connect() as connection:
+            count, clusters = connection.execute(select(func.count(), func.count(_cluster().distinct()))).one()
+        return StoreTotals(count, clusters)
+
+    def find_article(self, *, article_id: int | None = None, url: str | None = None) -> StoredArticle | None:
+        """The article with this id, or with this canonical URL; None when there is none."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(*_STORED_ARTICLE).where(
+                articles.c.url == url if url is not None else articles.c.id == article_id)).first()
+        return StoredArticle(*row) if row else None
+
+    def near_duplicates(self, article: StoredArticle) -> list[StoredArticle]:
+        """The other articles of its near-duplicate cluster: the root and every copy of the root."""
+        root = article.duplicate_of or article.id
+        with self.engine.connect() as connection:
+            cluster = connection.execute(
+                select(*_STORED_ARTICLE)
+                .where((articles.c.id == root) | (articles.c.duplicate_of == root), articles.c.id != article.id)
+                .order_by(articles.c.id)
+            )
+            return [StoredArticle(*row) for row in cluster]
+
+    def fetch_history(self, article_id: int) -> list[FetchView]:
+        """Every time a crawl saw the article, oldest first."""
+        fetch = article_fetches.c
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(fetch.fetched_at, fetch.run_id, crawl_runs.c.spider, fetch.outcome)
+                .join_from(article_fetches, crawl_runs, crawl_runs.c.id == fetch.run_id, isouter=True)
+                .where(fetch.article_id == article_id)
+                .order_by(fetch.fetched_at, fetch.id)
+            )
+            return [FetchView(*row) for row in rows]
+
+    def search(self, query: str, *, site: str | None = None, since: date | None = None,
+               until: date | None = None, language: str | None = None,
+               limit: int = 20, marks: tuple[str, str] = ("[", "]")) -> list[SearchHit]:
+        """Articles matching an FTS5 query (words, "phrases", prefix*, AND/OR/NOT, title:word),
+        best first; marks go around the matched words in titles and snippets. A Chinese word of
+        any length matches the articles that contain it (storage/search_text.py). site, since
+        and until (publication dates, inclusive) and language narrow the results."""
+        if self.engine.dialect.name == "postgresql":
+            return self._search_postgresql(query, site=site, since=since, until=until, language=language,
+                                           limit=limit, marks=marks)
+        if self.engine.dialect.name != "sqlite":
+            raise StoreError(f"full-text search needs a SQLite or PostgreSQL store; {self.url} is "
+                             f"{self.engine.dialect.name}")
+        chinese = search_text.has_cjk(query)
+        fts = _ARTICLES_FTS_CJK if chinese else _ARTICLES_FTS
+        index = literal_column(fts.name)
+        matches = index.match(search_text.query_text(query) if chinese else query)
+        score = func.bm25(index, _TITLE_WEIGHT, 1.0)
+        # First the best `limit` ids and scores, ranked in the index alone: bm25 is computed once
+        # per match, and ties go to the older article (the lower id).
+        best = (select(fts.c.rowid, score.label("score")).where(matches)
+                .order_by("score", fts.c.rowid).limit(limit))
+        filters = _article_filters(sites=[site] if site else [], since=since, until=until,
+                                   languages=[language] if language else [])
+        if filters:
+            # The filtered ids as a set the scan checks each match against, read from the indexes
+            # of site, published and language (0010), rather than a lookup in the wide articles
+            # table per match. "+ 0" keeps SQLite from handing the set to FTS5 as ids to look up
+            # one by one.
+            best = best.where((fts.c.rowid + 0).in_(select(articles.c.id).where(*filters)))
+        # Then those rows' titles and snippets marked: FTS5 finds them by id. bm25 is not asked
+        # again: each id looked up would start it anew, reading every match to count them.
+        article = articles.c
+        marked = (
+            select(article.id, article.url, article.site, article.published,
+                   func.highlight(index, 0, *marks),
+                   func.snippet(index, 1, *marks, "…", _SNIPPET_CJK_TOKENS if chinese else _SNIPPET_WORDS))
+            .join_from(fts, articles, article.id == fts.c.rowid)
+        )
+        try:
+            with self.engine.connect() as connection:
+                ranked = connection.execute(best).all()
+                rows = {row.id: row for row in connection.execute(
+                    marked.where(matches, fts.c.rowid.in_([id_ for id_, _ in ranked])))}
+        except OperationalError as exc:
+            reason = str(exc.orig)
+            if not _FTS_QUERY_ERROR.match(reason):
+                raise StoreError(f"cannot search {self.url}: {reason}") from None
+            if reason.startswith("no such column"):  # FTS5 reads "covid-19" or "a:b" as a column filter
+                reason += ' (put a word that holds "-" or ":" in double quotes)'
+            raise StoreError(f"bad search query {query!r}: {reason}") from None
+        # an article deleted (or no longer matching) between the two reads is left out
+        hits = [SearchHit(*rows[id_], score) for id_, score in ranked if id_ in rows]
+        if chinese:  # marked up on the text as indexed: shown as stored
+            single = search_text.single_characters(query)
+            hits = [replace(hit, title=search_text.shown_text(hit.title, marks, single),
+                            snippet=search_text.shown_text(hit.snippet, marks, single)) for hit in hits]
+        return hits
+
+    def _search_postgresql(self, query: str, **options) -> list[SearchHit]:
+        """The same search on PostgreSQL (storage/search_postgresql.py)."""
+        from storage import search_postgresql  # only PostgreSQL stores need its query translation
+
+        try:
+            with self.engine.connect() as connection:
+                return [SearchHit(*row) for row in search_postgresql.search(connection, query, **options)]
+        except search_postgresql.QueryError as exc:
+            raise StoreError(f"bad search query {query!r}: {exc}") from None
+
+    def failed_page_counts(self) -> dict[str, int]:
+        """How many failed pages are kept, by site (sites with none left out)."""
+        with self.engine.connect() as connection:
+            return dict(connection.execute(select(failed_pages.c.site, func.count())
+                                           .group_by(failed_pages.c.site)).all())
+
+    # -- crawl runs ---------------------------------------------------------
+
+    def site_summaries(self, window: int = RECENT_RUNS) -> list[SiteSummary]:
+        """Per site: articles, stories, latest date, and how its last `window` runs went."""
+        article = articles.c
+        with self.engine.connect() as connection:
+            by_site = {site: (count, clusters, latest) for site, count, clusters, latest in connection.execute(
+                select(article.site, func.count(), func.count(_cluster().distinct()), func.max(article.published))
+                .group_by(article.site)
+            )}
+            recent = _latest_runs(connection, window)
+            successes = _latest_runs(connection, 1, crawl_runs.c.status == "finished")
+        failed = self.failed_page_counts()
+        summaries = []
+        for site in sorted(by_site.keys() | recent.keys() | failed.keys()):
+            count, clusters, latest = by_site.get(site, (0, 0, None))
+            runs, finished = recent[site], successes[site]
+            summaries.append(SiteSummary(
+                site, count, clusters, latest,
+                last_run=runs[0] if runs else None,
+                last_success=finished[0] if finished else None,
+                recent_runs=RecentRuns(
+                    runs=len(runs),
+                    failed=sum(run.status not in ("finished", "running") for run in runs),
+                    empty_pages=sum(run.counts.empty_pages for run in runs),
+                    errors=sum(run.counts.errors for run in runs),
+                    errors_by_kind=_added_up(run.errors_by_kind for run in runs),
+                ),
+                failed_pages=failed.get(site, 0),
+            ))
+        return summaries
+
+    def runs_by_site(self, per_site: int) -> dict[str, list[CrawlRunView]]:
+        """Each site's latest `per_site` crawl runs, newest first."""
+        with self.engine.connect() as connection:
+            return dict(_latest_runs(connection, per_site))
+
+    def recent_runs(self, limit: int = 20) -> list[CrawlRunView]:
+        """The latest crawl runs of every site, newest first."""
+        with self.engine.connect() as connection:
+            runs = connection.execute(
+                select(crawl_runs).order_by(crawl_runs.c.started_at.desc(), crawl_runs.c.id.desc()).limit(limit)
+            )
+            return [_run_view(run) for run in runs]
+
+
+def _added_up(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total = Counter()
+    for each in counts:
+        total.update(each)
+    return dict(sorted(total.items()))
+
+
+def _article_filters(*, sites: Iterable[str], since: date | None, until: date | None,
+                     languages: Iterable[str]) -> list:
+    """Conditions on articles: of these sites, published between since and until (inclusive;
+    undated ones drop out with either), in these languages. Empty filters are left out."""
+    article = articles.c
+    conditions = []
+    if sites:
+        conditions.append(article.site.in_(sites))
+    if since:
+        conditions.append(article.published >= since)
+    if until:
+        conditions.append(article.published <= until)
+    if languages:
+        conditions.append(article.language.in_(languages))
+    return conditions
+
+
+def _run_view(run) -> CrawlRunView:
+    """The view of a crawl_runs row (a CrawlRun of the ORM too: both have the columns as attributes)."""
+    counts = RunCounts(**{name: getattr(run, name) for name in vars(RunCounts())})
+    return CrawlRunView(run.spider, run.started_at, run.finished_at, run.status, counts,
+                        id=run.id, error=run.error, warnings=tuple(run.warnings or ()),
+                        errors_by_kind=dict(run.errors_by_kind or {}), host=run.host, pid=run.pid)
+
+
+def _latest_runs(connection: Connection, per_spider: int, *conditions) -> defaultdict[str, list[CrawlRunView]]:
+    """Each spider's newest runs (those meeting the conditions), newest first, in one query."""
+    runs = crawl_runs.c
+    rank = func.row_number().over(partition_by=runs.spider, order_by=(runs.started_at.desc(), runs.id.desc()))
+    ranked = select(crawl_runs, rank.label("rank")).where(*conditions).subquery()
+    latest = defaultdict(list)
+    for row in connection.execute(select(ranked).where(ranked.c.rank <= per_spider).order_by(ranked.c.rank)):
+        latest[row.spider].append(_run_view(row))
+    return latest
+
+
+def _cluster():
+    """The story an article belongs to: the id of its earliest copy."""
+    return func.coalesce(articles.c.duplicate_of, articles.c.id)
