@@ -98,3 +98,42 @@ def test_tied_scores_are_cut_by_id(db, every_match):
     tie = next(i for i in range(1, len(scores)) if scores[i] == scores[i - 1])
     with closing(Store(f"sqlite:///{db}")) as store:
         assert [hit.id for hit in store.search("party", limit=tie)] == [row[1] for row in ranking[:tie]]
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 7])
+def test_ranking_the_ids_in_stretches_at_once_finds_the_same_best(db, every_match, monkeypatch, parts):
+    """Each stretch of ids is ranked on its own connection; bm25 takes its statistics from the
+    whole index, so the stretches' best merged are those of one ranking, whatever the cut."""
+    monkeypatch.setattr("storage.reader._RANKING_PARTS", parts)
+    monkeypatch.setattr("storage.reader._STRETCH_IDS", 1)
+    with closing(Store(f"sqlite:///{db}")) as store:
+        for query in ("party", '"party building"', "党建", "党建 学习"):
+            ranking = every_match(query)
+            for filters in ({}, {"site": "beta"}, {"since": date(2021, 1, 1), "language": "zh"}):
+                expected = [row[:2] for row in ranking if kept(row, **filters)][:20]
+                assert [(hit.score, hit.id) for hit in store.search(query, **filters)] == expected, \
+                    (query, filters, parts)
+
+
+@pytest.mark.parametrize("spare", [0.01, 2, 1000])
+def test_filters_checked_on_the_best_unfiltered_matches_find_the_same_best(db, every_match, monkeypatch, spare):
+    """Every filter is checked on the best unfiltered matches first: too few of them pass
+    (spare 0.01: the whole ranking again, filtered), enough pass, or they are every match (1000)."""
+    monkeypatch.setattr("storage.reader._BROAD_FILTER", 0.0)
+    monkeypatch.setattr("storage.reader._SPARE", spare)
+    with closing(Store(f"sqlite:///{db}")) as store:
+        for query in ("party", "党建", "title:会议"):
+            ranking = every_match(query)
+            for filters in FILTERS[1:]:
+                expected = [row[:2] for row in ranking if kept(row, **filters)]
+                for limit in (1, 5, 20):
+                    hits = store.search(query, limit=limit, **filters)
+                    assert [(hit.score, hit.id) for hit in hits] == expected[:limit], (query, filters, limit)
+
+
+def test_an_in_memory_store_is_ranked_on_its_own_connection(monkeypatch):
+    monkeypatch.setattr("storage.reader._STRETCH_IDS", 1)
+    with closing(Store("sqlite://")) as store:
+        store.save_articles(generated_articles(60))
+        hits = store.search("party")
+        assert hits and all("party" in hit.title.lower() or "party" in hit.snippet.lower() for hit in hits)
