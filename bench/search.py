@@ -5,9 +5,10 @@ Chinese) learnt from the recorded fixture articles spin, so that word frequencie
 lengths and Chinese character runs look like the sites'. The store lives in a temporary
 folder. A mix of queries (English words, phrases and prefixes, Chinese terms of 1, 2 and 4
 characters, with and without --site/--since/--language filters) is run through
-Store.search, interleaved with the query newscrawl ran before (which asked bm25 again while
-marking the best 20 up, and looked every match up in the articles table to filter it), whose
-scores must be the same; p50/p95 are printed for both, with their ratios.
+Store.search, interleaved with the same search ranked on one core (its ids in one stretch) and
+with the query newscrawl ran before (which asked bm25 again while marking the best 20 up, and
+looked every match up in the articles table to filter it), whose results and scores must be
+the same; p50/p95 are printed for all three, with their ratios.
 Target: p95 < 50 ms at 100,000 articles.
 Usage: make bench  (or .venv/bin/python bench/search.py [--n ARTICLES] [--rounds N])
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -32,7 +34,7 @@ from sqlalchemy import func, insert, literal_column, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.runner import FIXTURES  # noqa: E402
-from storage import Store  # noqa: E402
+from storage import Store, reader  # noqa: E402
 from storage.reader import (  # noqa: E402
     _ARTICLES_FTS, _ARTICLES_FTS_CJK, _SNIPPET_CJK_TOKENS, _SNIPPET_WORDS, _TITLE_WEIGHT, _article_filters)
 from storage.search_text import CJK, query_text  # noqa: E402
@@ -161,6 +163,15 @@ def query_before(store: Store, query: str, limit: int = 20, **filters) -> list[f
         return [row[-1] for row in connection.execute(statement)]
 
 
+def search_in_one_stretch(store: Store, query: str, **filters) -> list:
+    """Store.search with the ranking left to one core (its ids in one stretch), as before it cut them."""
+    parts, reader._RANKING_PARTS = reader._RANKING_PARTS, 1
+    try:
+        return store.search(query, **filters)
+    finally:
+        reader._RANKING_PARTS = parts
+
+
 def percentiles(times: list[float]) -> tuple[float, float]:
     cuts = statistics.quantiles(times, n=100, method="inclusive")
     return cuts[49] * 1000, cuts[94] * 1000
@@ -184,7 +195,7 @@ def main() -> None:
         print(f"generated {args.n} articles in {seconds:.0f} s "
               f"({Path(folder, 'articles.db').stat().st_size / 2**20:.0f} MB)")
         queries = QUERIES + [(tails[language][rank - 1], {}) for language in ("en", "zh") for rank in TAIL_RANKS]
-        now, before = [], []
+        now, one_stretch, before = [], [], []
         per_query = defaultdict(list)
         for _ in range(args.rounds):  # interleaved, so that machine noise hits every query alike
             for query, filters in queries:
@@ -192,6 +203,9 @@ def main() -> None:
                 assert hits, (query, filters)
                 now.append(seconds)
                 per_query[query, str(filters)].append(seconds)
+                seconds, alone = timed(lambda: search_in_one_stretch(store, query, **filters))
+                one_stretch.append(seconds)
+                assert alone == hits, ("one stretch ranks otherwise", query, filters)
                 seconds, scores = timed(lambda: query_before(store, query, **filters))
                 before.append(seconds)
                 assert [hit.score for hit in hits] == scores, ("ranking changed", query, filters)
@@ -203,12 +217,18 @@ def main() -> None:
               f"{statistics.median(times) * 1000:10.1f}")
     print(f"\n{len(queries)} queries x {args.rounds} rounds, limit 20, {args.n} articles")
     print(f"{'':32}{'p50 ms':>8}{'p95 ms':>8}")
-    for name, times in (("search now", now), ("search before", before)):
+    for name, times in (("search now", now), ("search now, in one stretch", one_stretch),
+                        ("search before", before)):
         p50, p95 = percentiles(times)
         print(f"{name:32}{p50:8.1f}{p95:8.1f}")
     p95 = percentiles(now)[1]
     print(f"p50, p95 before / now: {percentiles(before)[0] / percentiles(now)[0]:.1f}x, "
-          f"{percentiles(before)[1] / p95:.1f}x; target p95 < 50 ms: {'met' if p95 < 50 else 'NOT met'}")
+          f"{percentiles(before)[1] / p95:.1f}x; in one stretch / now: "
+          f"{percentiles(one_stretch)[0] / percentiles(now)[0]:.1f}x, {percentiles(one_stretch)[1] / p95:.1f}x; "
+          f"target p95 < 50 ms: {'met' if p95 < 50 else 'NOT met'}")
+    # search uses every core (StoreReader._rank_in_parts): other jobs on the machine slow it down
+    print(f"{os.cpu_count()} cores, load average over the last 1/5/15 minutes: "
+          + ", ".join(f"{load:.1f}" for load in os.getloadavg()))
 
 def count_matches(store: Store, query: str) -> int:
     """How many articles match, whatever the filters: what a ranked search has to score."""
