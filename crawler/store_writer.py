@@ -82,6 +82,11 @@ class StoreWriter:
         if in_process:
             self._store = Store(db_url, near_duplicate_threshold=near_duplicate_threshold)
         else:
+            # The writer shares the crawl's memory until either writes to it, as the extraction
+            # workers do, and the cyclic garbage collector writes to every object it scans: objects
+            # made so far are left out of its scans (crawler/extraction_pool.py).
+            gc.collect()
+            gc.freeze()
             self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                                  initializer=_start_writer,
                                                  initargs=(db_url, near_duplicate_threshold, os.getpid()))
@@ -126,7 +131,6 @@ _writing = threading.Lock()  # held through a batch: an orphaned writer exits be
 
 def _start_writer(db_url: str, near_duplicate_threshold: float, crawl_pid: int) -> None:
     global _opens
-    gc.freeze()  # the collector would copy every object shared with the crawl (crawler/extraction_pool.py)
     signal.set_wakeup_fd(-1)  # the crawl's event loop listens on that one
     for name in (signal.SIGINT, signal.SIGTERM):  # the crawl, told, stops the writer after its last batch
         signal.signal(name, signal.SIG_IGN)
