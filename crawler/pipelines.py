@@ -47,7 +47,9 @@ class ExtractArticle:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler, ExtractionPool(worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_WORKERS"))))
+        settings = crawler.settings
+        return cls(crawler, ExtractionPool(worker_count(settings.get("NEWSCRAWL_EXTRACT_WORKERS"),
+                                                        settings.getbool("NEWSCRAWL_WRITER_PROCESS"))))
 
     def close_spider(self) -> None:
         self.pool.close()

@@ -30,7 +30,7 @@ USER_AGENT = f"newscrawl/{__version__} (+{NEWSCRAWL_CONTACT})"
 NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD = 0.5
 
 # Extraction and near-duplicate fingerprints run in this many worker processes (crawler/extraction_pool.py);
-# empty: one per core, 0: in the crawl's own process.
+# empty: one per core (less one for the writer process, below), 0: in the crawl's own process.
 NEWSCRAWL_EXTRACT_WORKERS = os.environ.get("NEWSCRAWL_EXTRACT_WORKERS", "")
 # Articles are written in transactions of up to this many, at least once every this many seconds:
 # a crawl killed outright loses at most the articles of its last batch, which the next crawl fetches again.

@@ -2,13 +2,14 @@
 cannot read is one counted error, never a stuck or failed crawl."""
 
 import json
+import os
 import sqlite3
 from contextlib import closing
 
 import pytest
 
 from crawler.extract import extract
-from crawler.extraction_pool import ExtractionPool, extract_page
+from crawler.extraction_pool import ExtractionPool, extract_page, worker_count
 from storage.near_duplicates import Fingerprint
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import write_recording
@@ -31,6 +32,13 @@ def test_a_worker_gives_the_article_and_the_buckets_of_its_text():
 def test_workers_below_zero_are_refused():
     with pytest.raises(ValueError, match="NEWSCRAWL_EXTRACT_WORKERS"):
         ExtractionPool(-1)
+
+
+@pytest.mark.parametrize("cores, writer_process, workers", [(2, True, 1), (2, False, 2), (8, True, 7), (1, True, 1)])
+def test_by_default_a_worker_a_core_less_one_for_the_writer(monkeypatch, cores, writer_process, workers):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert worker_count(None, writer_process) == worker_count("", writer_process) == workers
+    assert worker_count("3", writer_process) == 3  # as many as asked for
 
 
 @pytest.mark.parametrize("setting", ["-1", "two", "1.5"])
