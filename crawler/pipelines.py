@@ -115,7 +115,7 @@ class StoreArticles:
         self.writer: StoreWriter | None = None
         self.batch: list[ArticleItem] = []
         self.failed_pages: list[FailedPageRecord] = []
-        self.writing: list[tuple[Future, list[ArticleItem]]] = []  # batches handed to the writer, not yet counted
+        self.writing: list[tuple[Future, list[str]]] = []  # batches handed to the writer (their URLs), not yet counted
         self.waiting: list[defer.Deferred] = []  # articles waiting for those batches to be written
         self.timer = task.LoopingCall(self.write_batch)
         self.closing = False
@@ -185,7 +185,7 @@ class StoreArticles:
             return None
         aliases = [(canonicalize_url(item.url), item.aliases) for item in batch if item.aliases]
         future = self.writer.submit(self._records(batch), failed, aliases, self.stats.get_value("newscrawl/run_id"))
-        self.writing.append((future, batch))
+        self.writing.append((future, [item.url for item in batch]))  # not their pages: memory
         if future.done():
             self._count_written()
             return None
@@ -195,21 +195,21 @@ class StoreArticles:
         """Counts and logs the batches written so far, in their order; then lets the articles
         waiting for them go on."""
         while self.writing and self.writing[0][0].done():
-            future, batch = self.writing.pop(0)
+            future, urls = self.writing.pop(0)
             written = outcome(future)
             if written.errors:
                 self._stop_crawl(written.errors[0])
             if written.saved is None:
-                if batch:
-                    self.stats.inc_value("newscrawl/articles_unwritten", len(batch))
+                if urls:
+                    self.stats.inc_value("newscrawl/articles_unwritten", len(urls))
                 continue
-            for item, result in zip(batch, written.saved):
+            for url, result in zip(urls, written.saved):
                 self.stats.inc_value(f"newscrawl/articles_{result.outcome.value}")
                 if result.outcome is SaveOutcome.DUPLICATE:
-                    logger.info("same text as a stored article: %s", item.url)
+                    logger.info("same text as a stored article: %s", url)
                 elif result.near_duplicate:
                     self.stats.inc_value("newscrawl/near_duplicates")
-                    logger.info("a near-duplicate of a stored article: %s", item.url)
+                    logger.info("a near-duplicate of a stored article: %s", url)
         if not self.writing:
             waiting, self.waiting = self.waiting, []
             for waiter in waiting:
