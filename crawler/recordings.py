@@ -16,7 +16,10 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -96,18 +99,59 @@ def load_manifest(path: Path) -> tuple[str, list[RecordedResponse]]:
     return manifest.get("site", path.parent.name), responses
 
 
-def load_recordings(folder: Path) -> dict[str, RecordedResponse]:
+class Recordings(Mapping[str, RecordedResponse]):
+    """Recorded responses by recording_key(), a later one of a key replacing an earlier one.
+
+    They are kept in an in-memory SQLite table, not as a dict of objects: a replay of 50,000
+    pages holds about 15 MB so and 75 MB as a dict (measured with bench/crawl.py), which the
+    crawl's extraction and writer processes, forked from it, would count too."""
+
+    def __init__(self, responses: Iterable[RecordedResponse] = ()):
+        self._table = sqlite3.connect(":memory:", check_same_thread=False)  # tests/loopback.py serves from threads
+        self._table.execute("CREATE TABLE recorded (key TEXT PRIMARY KEY, position INTEGER, url TEXT, status INTEGER, "
+                            "headers TEXT, body_file TEXT, method TEXT, request_body TEXT) WITHOUT ROWID")
+        self._table.executemany(
+            "INSERT INTO recorded VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET url = excluded.url, "
+            "status = excluded.status, headers = excluded.headers, body_file = excluded.body_file, "
+            "method = excluded.method, request_body = excluded.request_body",
+            ((response.key, position, response.url, response.status, json.dumps(response.headers),
+              response.body_file, response.method, response.request_body)
+             for position, response in enumerate(responses)))
+
+    def __getitem__(self, key: str) -> RecordedResponse:
+        row = self._table.execute("SELECT url, status, headers, body_file, method, request_body FROM recorded "
+                                  "WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        url, status, headers, body_file, method, request_body = row
+        return RecordedResponse(url, status, json.loads(headers), body_file, method, request_body)
+
+    def __iter__(self) -> Iterator[str]:  # in the order they were first recorded, as a dict's keys
+        return (key for (key,) in self._table.execute("SELECT key FROM recorded ORDER BY position"))
+
+    def __len__(self) -> int:
+        return self._table.execute("SELECT count(*) FROM recorded").fetchone()[0]
+
+
+def load_recordings(folder: Path) -> Recordings:
     """Every recorded response under folder, by recording_key (a GET's: its canonical URL)."""
-    recorded = {}
-    for path in manifest_paths(folder):
-        for response in load_manifest(path)[1]:
-            recorded[response.key] = response
-    return recorded
+    return Recordings(response for path in manifest_paths(folder) for response in load_manifest(path)[1])
 
 
-def load_replay(path: Path) -> dict:
+def load_replay(path: Path) -> Mapping:
     """What replay serves, by recording_key(): the responses of a recording folder (a folder),
-    or of a WARC file (a file; crawler/archive.py). RecordingError when it is neither."""
+    or of a WARC file (a file; crawler/archive.py). RecordingError when it is neither.
+
+    The last one loaded is kept, while its files are unchanged: the crawl command checks a
+    recording before it crawls, and its download handler then takes that copy, not a second
+    one (a recording of 50,000 pages takes 0.8 s to load)."""
+    path = path.resolve()
+    read = [path] if path.is_file() else manifest_paths(path)
+    return _load_replay(path, tuple((file, file.stat().st_mtime_ns, file.stat().st_size) for file in read))
+
+
+@lru_cache(maxsize=1)
+def _load_replay(path: Path, files: tuple) -> Mapping:
     if path.is_file():
         from crawler.archive import load_warc  # archive.py builds on this module
 
