@@ -4,11 +4,19 @@ import os
 import sqlite3
 import subprocess
 import sys
+import zlib
 from contextlib import closing
 
 import pytest
+from scrapy import Request, Spider
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
+from crawler.httpcache import SqliteCacheStorage, cache_file
 from tests.cli_runner import ROOT, newscrawl
+
+PAGE = "https://news.example.org/a/1.html"
+BODY = ("<html><body>" + "<p>A meeting on party building was held in the county.</p>" * 200 + "</body></html>").encode()
 
 
 def cached_urls(cache) -> set[str]:
@@ -43,3 +51,41 @@ def test_crawls_running_at_once_share_a_store_and_its_cache(tmp_path):
     urls = cached_urls(tmp_path / "httpcache" / "articles.sqlite")
     assert {site for site in ("4ll", "bluestar", "hnjgdj", "rocar") if any(site in url for url in urls)} == {
         "4ll", "bluestar", "hnjgdj", "rocar"}
+
+
+@pytest.fixture
+def cache(tmp_path):
+    settings = {"HTTPCACHE_DIR": str(tmp_path / "httpcache"), "NEWSCRAWL_DB": f"sqlite:///{tmp_path / 'articles.db'}"}
+    spider = Spider("news")
+    spider.crawler = get_crawler(settings_dict=settings)
+    storage = SqliteCacheStorage(spider.crawler.settings)
+    storage.open_spider(spider)
+    yield storage, spider
+    storage.close_spider(spider)
+
+
+def test_a_cached_page_comes_back_as_it_was_downloaded_and_is_stored_compressed(cache):
+    storage, spider = cache
+    response = HtmlResponse(PAGE, status=200, body=BODY, headers={"Content-Type": "text/html; charset=utf-8",
+                                                                 "ETag": '"v1"'})
+    storage.store_response(spider, Request(PAGE), response)
+
+    cached = storage.retrieve_response(spider, Request(PAGE))
+    assert (cached.url, cached.status, cached.body) == (PAGE, 200, BODY)
+    assert cached.headers["ETag"] == b'"v1"' and cached.headers["Content-Type"] == b"text/html; charset=utf-8"
+    with closing(sqlite3.connect(storage.path)) as connection:
+        [(stored,)] = connection.execute("SELECT body FROM responses").fetchall()
+    assert stored.startswith(b"\x28\xb5\x2f\xfd") and len(stored) < len(BODY) / 10  # a Zstandard frame
+
+
+def test_pages_an_older_newscrawl_cached_with_zlib_are_still_read(cache):
+    storage, spider = cache
+    request = Request(PAGE)
+    with closing(sqlite3.connect(cache_file(spider.crawler.settings["HTTPCACHE_DIR"],
+                                            spider.crawler.settings["NEWSCRAWL_DB"]))) as connection, connection:
+        connection.execute("INSERT INTO responses VALUES (?, ?, 200, ?, ?, 1.0e9)",
+                           (spider.crawler.request_fingerprinter.fingerprint(request), PAGE,
+                            '{"Content-Type": ["text/html"]}', zlib.compress(BODY, 1)))
+
+    cached = storage.retrieve_response(spider, request)
+    assert cached.body == BODY and cached.headers["Content-Type"] == b"text/html"
