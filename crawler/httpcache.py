@@ -82,8 +82,13 @@ class SqliteCacheStorage:
         url, status, headers, body, stored_at = row
         if 0 < self.expiration_secs < time() - stored_at:
             return None
+        try:
+            body = _decompressed(body)
+        except (zstd.ZstdError, zlib.error) as exc:  # a damaged row: the page is fetched in full
+            logger.warning("HTTP cache %s has a damaged body for %s: %s", self.path, request.url, exc)
+            return None
         request.meta["cache_timestamp"] = stored_at
-        return response_from_dict({"url": url, "status": status, "body": _decompressed(body),
+        return response_from_dict({"url": url, "status": status, "body": body,
                                    "headers": {name.encode("latin-1"): [value.encode("latin-1") for value in values]
                                                for name, values in json.loads(headers).items()}})
 

@@ -89,3 +89,18 @@ def test_pages_an_older_newscrawl_cached_with_zlib_are_still_read(cache):
 
     cached = storage.retrieve_response(spider, request)
     assert cached.body == BODY and cached.headers["Content-Type"] == b"text/html"
+
+
+@pytest.mark.parametrize("damaged", [b"\x28\xb5\x2f\xfd" + b"\x00" * 12,  # a Zstandard frame cut short
+                                     zlib.compress(BODY, 1)[:-20],  # a zlib stream cut short
+                                     b"not compressed at all"], ids=["zstd", "zlib", "neither"])
+def test_a_damaged_cached_body_is_a_warning_and_a_full_download(cache, damaged, caplog):
+    storage, spider = cache
+    request = Request(PAGE)
+    with closing(sqlite3.connect(storage.path)) as connection, connection:
+        connection.execute("INSERT INTO responses VALUES (?, ?, 200, ?, ?, 1.0e9)",
+                           (spider.crawler.request_fingerprinter.fingerprint(request), PAGE,
+                            '{"Content-Type": ["text/html"]}', damaged))
+
+    assert storage.retrieve_response(spider, request) is None  # so the page is downloaded again
+    assert any(record.levelname == "WARNING" and PAGE in record.getMessage() for record in caplog.records)
