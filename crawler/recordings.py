@@ -147,7 +147,15 @@ def load_replay(path: Path) -> Mapping:
     one (a recording of 50,000 pages takes 0.8 s to load)."""
     path = path.resolve()
     read = [path] if path.is_file() else manifest_paths(path)
-    return _load_replay(path, tuple((file, file.stat().st_mtime_ns, file.stat().st_size) for file in read))
+    return _load_replay(path, tuple((file, *_version(file)) for file in read))
+
+
+def _version(file: Path) -> tuple[int, int, int, int]:
+    """What changes whenever a file is written or put in place: its inode, size, modification and
+    change times. The change time too, because `cp -p`, `rsync -a` or `tar -x` give a new file
+    its old modification time, and a rewrite of a manifest can keep its size (a status 200 -> 404)."""
+    status = file.stat()
+    return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
 
 @lru_cache(maxsize=1)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import os
+
 import pytest
 from scrapy.http import Headers
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from crawler.recordings import RecordedResponse, RecordingWriter, Recordings, load_replay, recording_key
 
@@ -55,3 +60,42 @@ def test_replay_loads_a_recording_once_while_its_manifest_is_unchanged(tmp_path)
     assert again is not first
     assert len(again) == 2 and again[recording_key("GET", "https://news.example.org/a/2.html")].read_body() == \
         b"<html>two</html>"
+
+
+def _keeping_times(path, change) -> None:
+    """Applies change(path), then gives path back its modification time: as `cp -p`, `rsync -a`
+    or `tar -x` do when they put another recording in place."""
+    before = path.stat()
+    change(path)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_replay_serves_a_rewritten_manifest_even_when_its_size_and_time_are_unchanged(tmp_path):
+    writer = RecordingWriter(tmp_path, "news")
+    writer.add(PAGE, 200, Headers({"Content-Type": "text/html"}), b"<html>one</html>")
+    assert load_replay(tmp_path)[recording_key("GET", PAGE)].status == 200
+
+    manifest = tmp_path / "manifest.json"
+    size = manifest.stat().st_size
+    _keeping_times(manifest, lambda path: path.write_text(path.read_text().replace("200", "404")))
+    assert manifest.stat().st_size == size
+    assert load_replay(tmp_path)[recording_key("GET", PAGE)].status == 404
+
+
+def _warc(path, status: str, body: bytes) -> None:
+    with open(path, "wb") as stream:
+        writer = WARCWriter(stream, gzip=False)
+        headers = StatusAndHeaders(status, [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(PAGE, "response", payload=io.BytesIO(body),
+                                                      http_headers=headers))
+
+
+def test_replay_serves_a_replaced_warc_file_even_when_its_size_and_time_are_unchanged(tmp_path):
+    warc = tmp_path / "crawl.warc"
+    _warc(warc, "200 OK", b"<html>one</html>")
+    assert load_replay(warc)[recording_key("GET", PAGE)].read_body() == b"<html>one</html>"
+
+    size = warc.stat().st_size
+    _keeping_times(warc, lambda path: _warc(path, "404 NO", b"<html>two</html>"))  # a status line as long
+    assert warc.stat().st_size == size
+    assert load_replay(warc)[recording_key("GET", PAGE)].status == 404
