@@ -134,8 +134,12 @@ class Recordings(Mapping[str, RecordedResponse]):
 
 
 def load_recordings(folder: Path) -> Recordings:
-    """Every recorded response under folder, by recording_key (a GET's: its canonical URL)."""
-    return Recordings(response for path in manifest_paths(folder) for response in load_manifest(path)[1])
+    """Every recorded response under folder, by recording_key (a GET's: its canonical URL).
+    RecordingError when a manifest is unreadable or has text that is not UTF-8."""
+    try:
+        return Recordings(response for path in manifest_paths(folder) for response in load_manifest(path)[1])
+    except UnicodeEncodeError as exc:  # a lone surrogate (JSON's \udcff escape): SQLite takes UTF-8 text only
+        raise RecordingError(f"unreadable recording in {folder}: text that is not UTF-8 ({exc})") from None
 
 
 def load_replay(path: Path) -> Mapping:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 
 import pytest
@@ -10,7 +11,8 @@ from scrapy.http import Headers
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.recordings import RecordedResponse, RecordingWriter, Recordings, load_replay, recording_key
+from crawler.recordings import (RecordedResponse, RecordingError, RecordingWriter, Recordings, load_replay,
+                                 recording_key)
 
 PAGE = "https://news.example.org/a/1.html"
 
@@ -99,3 +101,14 @@ def test_replay_serves_a_replaced_warc_file_even_when_its_size_and_time_are_unch
     _keeping_times(warc, lambda path: _warc(path, "404 NO", b"<html>two</html>"))  # a status line as long
     assert warc.stat().st_size == size
     assert load_replay(warc)[recording_key("GET", PAGE)].status == 404
+
+
+@pytest.mark.parametrize("entry", [{"url": PAGE, "body": "pages/\udcff.html"},  # a file name that is not UTF-8
+                                   {"url": "https://news.example.org/list", "method": "POST",
+                                    "request_body": "page=\udcff", "body": "pages/list.html"}],
+                         ids=["body file", "POST body"])
+def test_a_manifest_with_text_that_is_not_utf8_is_a_recording_error(tmp_path, entry):
+    # a lone surrogate, which JSON writes as the escape \udcff: Python keeps it in a str, SQLite takes no such text
+    (tmp_path / "manifest.json").write_text(json.dumps({"site": "news", "responses": [entry]}))
+    with pytest.raises(RecordingError, match=str(tmp_path)):
+        load_replay(tmp_path)
