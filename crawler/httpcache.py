@@ -5,11 +5,12 @@ and take that copy when the server answers 304 (crawler/incremental.py).
 Scrapy's filesystem backend writes seven files per page (pickled metadata,
 headers, gzipped body...); this one writes one row: status, URL, headers and
 the compressed body, keyed by the request fingerprint, in
-HTTPCACHE_DIR/<store name>.sqlite. Bodies are compressed with Zstandard (a fifth of
-zlib's CPU on news pages, for the same size: zlib sets up 256 KB of state for
-every page); bodies that an older newscrawl compressed with zlib are still read. Several crawls may use one store at once:
-SQLite's write-ahead log and a busy timeout let them share the file; and a
-cache file that is lost or damaged only costs full downloads, never a crawl.
+HTTPCACHE_DIR/<store name>.sqlite. Bodies are compressed with Zstandard, at a
+fourth of zlib's CPU on news pages for slightly smaller bodies (zlib sets up
+256 KB of state for every page); those an older newscrawl compressed with zlib
+are still read. Several crawls may use one store at once: SQLite's write-ahead
+log and a busy timeout let them share the file; and a cache file (or a cached
+body) that is lost or damaged only costs full downloads, never a crawl.
 """
 
 from __future__ import annotations
