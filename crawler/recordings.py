@@ -146,18 +146,22 @@ def load_replay(path: Path) -> Mapping:
     """What replay serves, by recording_key(): the responses of a recording folder (a folder),
     or of a WARC file (a file; crawler/archive.py). RecordingError when it is neither.
 
-    The last one loaded is kept, while its files are unchanged: the crawl command checks a
-    recording before it crawls, and its download handler then takes that copy, not a second
-    one (a recording of 50,000 pages takes 0.8 s to load)."""
+    The last one loaded is kept while its files are unchanged (_version): the crawl command
+    checks a recording before it crawls, and its download handler then takes that copy, not
+    a second one (a recording of 50,000 pages takes 0.8 s to load)."""
     path = path.resolve()
     read = [path] if path.is_file() else manifest_paths(path)
-    return _load_replay(path, tuple((file, *_version(file)) for file in read))
+    return _load_replay(path, tuple((file, _version(file)) for file in read))
 
 
-def _version(file: Path) -> tuple[int, int, int, int]:
-    """What changes whenever a file is written or put in place: its inode, size, modification and
-    change times. The change time too, because `cp -p`, `rsync -a` or `tar -x` give a new file
-    its old modification time, and a rewrite of a manifest can keep its size (a status 200 -> 404)."""
+def _version(file: Path) -> bytes | tuple[int, int, int, int]:
+    """What tells two versions of a file apart: a manifest's SHA-1 (exact, and cheap: 15 ms for
+    the 13 MB of a 50,000-page recording against 0.8 s to load it); for a WARC file, which may
+    be gigabytes, its inode, size, modification and change times (`cp -p`, `rsync -a` and
+    `tar -x` give a new file its old modification time, but never its inode or change time)."""
+    if file.name == MANIFEST:
+        with open(file, "rb") as manifest:
+            return hashlib.file_digest(manifest, "sha1").digest()
     status = file.stat()
     return status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns
 
