@@ -14,12 +14,8 @@ without doing so (kill -9, the OOM killer), rather than outlive it.
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 import os
 import signal
-import threading
-import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -27,11 +23,11 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer
 
 from crawler.extract import Article, SiteRules, extract_pages
+from crawler.forked_pool import exit_when_orphaned, forked_pool
 from storage.near_duplicates import Fingerprint
 
 # What a page yields: its article, and the near-duplicate index's (band, bucket) keys of its text.
 Extracted = tuple[Article, tuple[tuple[int, str], ...]]
-ORPHAN_CHECK_SECONDS = 1.0
 
 
 class ExtractionFailed(Exception):
@@ -82,14 +78,7 @@ class ExtractionPool:
         if not self.workers:
             return extract_page(pages, url, rules)
         if self._executor is None:
-            # The workers share the crawl's memory until either writes to it; the cyclic garbage
-            # collector writes to every object it scans, so objects made so far are left out of its
-            # scans (gc.freeze(), as Python's gc documentation advises before a fork), once the garbage
-            # of any crawl before this one in the process is collected.
-            gc.collect()
-            gc.freeze()
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
-                                                 initializer=_start_worker, initargs=(os.getpid(),))
+            self._executor = forked_pool(self.workers, _start_worker, (os.getpid(),))
         executor = self._executor
         try:
             future = executor.submit(extract_page, pages, url, rules)
@@ -131,10 +120,4 @@ def _start_worker(crawl_pid: int) -> None:
     signal.set_wakeup_fd(-1)  # the crawl's event loop listens on that one
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    threading.Thread(target=_exit_when_orphaned, args=(crawl_pid,), daemon=True).start()
-
-
-def _exit_when_orphaned(crawl_pid: int) -> None:
-    while os.getppid() == crawl_pid:
-        time.sleep(ORPHAN_CHECK_SECONDS)
-    os._exit(1)
+    exit_when_orphaned(crawl_pid)

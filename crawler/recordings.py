@@ -106,7 +106,7 @@ class Recordings(Mapping[str, RecordedResponse]):
     pages holds about 20 MB this way against 75 MB as a dict (measured with bench/crawl.py),
     which the crawl's extraction and writer processes, forked from it, would count too."""
 
-    def __init__(self, responses: Iterable[RecordedResponse] = ()):
+    def __init__(self, responses: Iterable[RecordedResponse]):
         self._table = sqlite3.connect(":memory:", check_same_thread=False)  # tests/loopback.py serves from threads
         self._table.execute("CREATE TABLE recorded (key TEXT PRIMARY KEY, position INTEGER, url TEXT, status INTEGER, "
                             "headers TEXT, body_file TEXT, method TEXT, request_body TEXT) WITHOUT ROWID")

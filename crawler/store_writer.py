@@ -18,21 +18,18 @@ With NEWSCRAWL_WRITER_PROCESS off, batches are written in the crawl's own proces
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
 import os
 import signal
 import threading
-import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from crawler.forked_pool import exit_when_orphaned, forked_pool
 from storage import ArticleRecord, FailedPageRecord, Saved, Store, StoreError
 
-ORPHAN_CHECK_SECONDS = 1.0
 Aliases = list[tuple[str, set[str]]]  # (an article's canonical URL, the other URLs that led to it)
 
 
@@ -82,14 +79,7 @@ class StoreWriter:
         if in_process:
             self._store = Store(db_url, near_duplicate_threshold=near_duplicate_threshold)
         else:
-            # The writer shares the crawl's memory until either writes to it, as the extraction
-            # workers do, and the cyclic garbage collector writes to every object it scans: objects
-            # made so far are left out of its scans (crawler/extraction_pool.py).
-            gc.collect()
-            gc.freeze()
-            self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                                 initializer=_start_writer,
-                                                 initargs=(db_url, near_duplicate_threshold, os.getpid()))
+            self._executor = forked_pool(1, _start_writer, (db_url, near_duplicate_threshold, os.getpid()))
             self.pid = self._executor.submit(os.getpid)  # the writer's process id; it is forked now
 
     def submit(self, records: list[ArticleRecord], failed_pages: list[FailedPageRecord], aliases: Aliases,
@@ -134,7 +124,7 @@ def _start_writer(db_url: str, near_duplicate_threshold: float, crawl_pid: int) 
     signal.set_wakeup_fd(-1)  # the crawl's event loop listens on that one
     for name in (signal.SIGINT, signal.SIGTERM):  # the crawl, told, stops the writer after its last batch
         signal.signal(name, signal.SIG_IGN)
-    threading.Thread(target=_exit_when_orphaned, args=(crawl_pid,), daemon=True).start()
+    exit_when_orphaned(crawl_pid, between=_writing)
     _opens = (db_url, near_duplicate_threshold)
 
 
@@ -148,13 +138,6 @@ def _write_in_writer(records, failed_pages, aliases, run_id) -> BatchWritten:
             except StoreError as exc:  # e.g. the file went read-only since the crawl checked it
                 return BatchWritten(errors=[_message(exc)])
         return write_batch(_store, records, failed_pages, aliases, run_id)
-
-
-def _exit_when_orphaned(crawl_pid: int) -> None:
-    while os.getppid() == crawl_pid:
-        time.sleep(ORPHAN_CHECK_SECONDS)
-    with _writing:
-        os._exit(1)
 
 
 def _message(error: Exception) -> str:
