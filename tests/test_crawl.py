@@ -84,6 +84,15 @@ def test_gbk_pages_declared_only_in_meta_decode_correctly(crawled):
     assert "郑州市直机关举办2023年党务干部培训班" in titles
 
 
+def test_a_crawl_opens_no_remote_control_server(tmp_path):
+    jobs = tmp_path / "jobs"  # where Scrapy's remote control would write the port and token of its server
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    result = newscrawl("crawl", "rocar", "--replay", "--db", db, "-s", f"REMOTE_CONTROL_JOBS_DIR={jobs}", "-v")
+    assert result.returncode == 0, result.stderr
+    assert not jobs.exists()
+    assert "Remote control" not in result.stderr
+
+
 def test_unrecorded_url_is_a_counted_404_not_a_crash(tmp_path):
     site = shutil.copytree(FIXTURES / "rocar", tmp_path / "rocar")
     manifest = json.loads((site / "manifest.json").read_text())
