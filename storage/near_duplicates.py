@@ -168,9 +168,10 @@ class NearDuplicateIndex:
             raise ValueError(f"the near-duplicate threshold is a similarity in (0, 1], not {threshold}")
         self.threshold = threshold
 
-    def add(self, session: Session, article: Article, keys: Keys | None = None) -> bool:
-        """Index a newly stored (flushed) article and join it to the cluster of its
-        earliest stored copy; when it is older than that cluster's root, it becomes the root.
+    def add(self, session: Session, article, keys: Keys | None = None) -> bool:
+        """Index a newly stored article (anything with its inserted row's id, text and published)
+        and join it to the cluster of its earliest stored copy; when it is older than that
+        cluster's root, it becomes the root.
         keys: its text's band keys, when already computed. True when it has copies."""
         keys = Fingerprint.of(article.text).band_keys() if keys is None else keys
         # Any two texts that could be copies share a bucket: writers of such texts take turns, and the
@@ -207,7 +208,7 @@ class NearDuplicateIndex:
                 .values(duplicate_of=article.id)
             )
         else:
-            article.duplicate_of = root_id
+            session.execute(update(Article).where(Article.id == article.id).values(duplicate_of=root_id))
 
     @staticmethod
     def _store(session: Session, article_id: int, keys: Keys) -> None:
