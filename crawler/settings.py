@@ -7,7 +7,7 @@ where site owners can reach whoever runs the crawl; it goes in the User-Agent).
 
 import os
 
-from scrapy.settings.default_settings import DEFAULT_REQUEST_HEADERS as SCRAPY_REQUEST_HEADERS
+from scrapy.settings import default_settings
 
 from crawler import __version__
 from storage import DEFAULT_URL
@@ -59,9 +59,6 @@ AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
-# Scrapy's remote control runs Python code sent to a port it opens, and writes job files to the
-# user's state folder: not for a scheduled crawler (and aiohttp's import is 0.1 s of every start)
-REMOTE_CONTROL_ENABLED = False
 RETRY_TIMES = 3
 DOWNLOAD_TIMEOUT = 30
 
@@ -100,6 +97,12 @@ EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
     "crawler.outcomes.WatchStartPages": 510,
 }
+# Scrapy's remote control runs Python code sent to a port it opens, and writes job files to the
+# user's state folder: not for a scheduled crawler. It is left out of Scrapy's base list rather than
+# disabled, as Scrapy imports the module of every extension listed, and this one imports aiohttp
+# (0.1 s of every crawl's start).
+EXTENSIONS_BASE = {path: order for path, order in default_settings.EXTENSIONS_BASE.items()
+                   if not path.endswith(".RemoteControl")}
 # How a crawl ends (crawler/outcomes.py): a running crawl records a heartbeat (and its counts so
 # far) this often, in seconds (well under the 10 minutes after which a silent run is taken for dead,
 # storage/store.py), so that a run whose process was killed is told from one still going;
@@ -140,7 +143,7 @@ HTTPCACHE_STORAGE = "crawler.httpcache.SqliteCacheStorage"
 # beside the default store; `newscrawl crawl` keeps it beside whichever SQLite store it fills
 HTTPCACHE_DIR = os.path.abspath("data/httpcache")
 # a cached page is never taken on trust: the server is always asked, and may answer 304
-DEFAULT_REQUEST_HEADERS = {**SCRAPY_REQUEST_HEADERS, "Cache-Control": "max-age=0"}
+DEFAULT_REQUEST_HEADERS = {**default_settings.DEFAULT_REQUEST_HEADERS, "Cache-Control": "max-age=0"}
 
 # `newscrawl crawl SITE --frontier redis://…` (crawler/frontier.py): the workers of a shared crawl
 # all stop once its queue has been empty, and every worker idle, for this many seconds.
