@@ -90,7 +90,9 @@ def _minhash_parameters() -> tuple:
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
-_THOUSANDS_SEPARATOR = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")  # 2,000 and 2000 are one number
+# 2,000 and 2000 are one number. The comma comes first in the pattern, so that the regex engine
+# scans for commas rather than trying the look-behind at every character (a third of the time).
+_THOUSANDS_SEPARATOR = re.compile(r"[,，](?<=\d[,，])(?=\d{3}(?!\d))")
 
 
 def candidate_probability(similarity: float) -> float:
@@ -123,10 +125,10 @@ class Fingerprint:
         hashes = np.fromiter(map(zlib.crc32, map(str.encode, self.shingles)), dtype=np.uint64,
                              count=len(self.shingles))
         with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
-            values = np.multiply.outer(hashes, multipliers)  # one row per shingle, in place from here
-            values += offsets
+            values = np.multiply.outer(multipliers, hashes)  # one row per hash function, in place from here
+            values += offsets[:, np.newaxis]
             # the shift keeps the order of values, so it is taken of the minima alone
-            signature = (values.min(axis=0) >> np.uint64(32)).reshape(BANDS, ROWS)
+            signature = (values.min(axis=1) >> np.uint64(32)).reshape(BANDS, ROWS)
             buckets = np.zeros(BANDS, dtype=np.uint64)
             for row in range(ROWS):
                 buckets = buckets * bucket_mix + signature[:, row]

@@ -71,6 +71,11 @@ def test_case_punctuation_spacing_and_thousands_separators_do_not_count():
             == Fingerprint.of("on may 5 2000 party members met and talked").shingles)
 
 
+def test_only_a_comma_between_a_digit_and_three_digits_is_a_thousands_separator():
+    assert Fingerprint.of("1,23 and 1,2345, 12,345,678 or ,123 and 9，999").tokens == (
+        "1", "23", "and", "1", "2345", "12345678", "or", "123", "and", "9999")
+
+
 def test_chinese_is_read_character_by_character():
     assert Fingerprint.of("2023年会议强调，要").tokens == ("2023", "年", "会", "议", "强", "调", "要")
 
