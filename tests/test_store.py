@@ -200,6 +200,13 @@ BATCHES = {
         [page(1, "Stored.", more_pages=("<p>old 2</p>", "<p>old 3</p>"))],
         [page(2, OTHER_STORY, more_pages=("<p>2.2</p>",)), page(1, STORY, more_pages=("<p>new 2</p>",)),
          page(3, "Third.", more_pages=("<p>3.2</p>", "<p>3.3</p>"))]),
+    "an unchanged page keeps the further pages saved before it in the batch": (
+        [page(1, "Stored.", more_pages=("<p>old 2</p>",))],
+        [page(2, STORY, more_pages=("<p>2</p>",)), page(2, STORY, html="<p>again</p>", more_pages=("<p>2b</p>",)),
+         page(1, OTHER_STORY, more_pages=("<p>new 2</p>",)), page(1, OTHER_STORY, more_pages=())]),
+    "a text an update replaced is new under another URL": (
+        [page(1, STORY)], [page(1, OTHER_STORY), page(2, STORY), page(3, "Third."), page(3, "Fourth."),
+                           page(4, "Third.")]),
     "a text handed on between stored articles": (
         [page(1, STORY), page(2, OTHER_STORY)], [page(2, "Third."), page(1, OTHER_STORY)]),
 }
@@ -208,6 +215,13 @@ BATCHES = {
 @pytest.mark.parametrize("stored, batch", BATCHES.values(), ids=BATCHES)
 def test_a_batch_writes_what_its_articles_saved_one_by_one_write(store, tmp_path, stored, batch):
     assert_saved_as_one_by_one(store, tmp_path, batch, stored)
+
+
+def test_a_page_changed_to_the_text_of_another_url_is_a_duplicate_and_stays_as_it_was(store):
+    store.save_articles([page(1, STORY), page(2, OTHER_STORY)])
+    assert store.save_article(page(1, OTHER_STORY, title="Retitled")) is SaveOutcome.DUPLICATE
+    assert [(a["url"], a["title"], a["text"]) for a in store.articles()] == [
+        (page(1, "").url, ARTICLE.title, STORY), (page(2, "").url, ARTICLE.title, OTHER_STORY)]
 
 
 def test_a_url_another_writer_stored_meanwhile_is_saved_again_one_by_one(store):
