@@ -134,8 +134,10 @@ class Store(StoreReader):
         try:
             return self._save_batch(records, run_id)
         except IntegrityError:
-            # Another writer stored one of the URLs or texts between our read and our
-            # write; reading again, one article at a time, gives the right outcomes.
+            # Another writer stored one of the URLs or texts between our read and our write, or
+            # the batch hands a text on from one stored article to another (the ORM updates them
+            # in id order, not the records'); reading again, one article at a time, gives the
+            # right outcomes.
             return [self._save_batch([record], run_id)[0] for record in records]
 
     def _save_batch(self, records: list[ArticleRecord], run_id: int | None) -> list[Saved]:
@@ -170,8 +172,13 @@ class Store(StoreReader):
                 elif all(getattr(stored, name) == value for name, value in columns.items() if name != "raw_html"):
                     stored.last_seen = now
                     outcome = SaveOutcome.UNCHANGED
+                elif record.content_hash != stored.content_hash and record.content_hash in texts:
+                    # changed to a text stored under another URL: a duplicate, as if it were new
+                    outcomes.append((SaveOutcome.DUPLICATE, None))
+                    continue
                 else:
                     stored.last_seen = now
+                    texts.discard(stored.content_hash)  # its own (texts are unique): free for a later record
                     for name, value in columns.items():
                         setattr(stored, name, value)
                     texts.add(record.content_hash)
@@ -180,8 +187,10 @@ class Store(StoreReader):
                 outcomes.append((outcome, stored))
             session.flush()  # the stored articles that changed
             _insert_new(session, [article for article in by_url.values() if isinstance(article, _NewArticle)])
-            _replace_further_pages(session, {article: record.more_pages for record, (_, article)
-                                             in zip(records, outcomes) if article in to_index},
+            # the further pages of each article's last record that stored it (an unchanged one keeps them)
+            _replace_further_pages(session, {article: record.more_pages for record, (outcome, article)
+                                             in zip(records, outcomes)
+                                             if outcome in (SaveOutcome.NEW, SaveOutcome.UPDATED)},
                                    stale=[article.id for article, (new, _) in to_index.items() if not new])
             _forget_failed_pages(session, [record.url for record in records])  # they extract now
             has_copies = {}

@@ -4,9 +4,10 @@ import dataclasses
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, select, text
 
-from storage import ArticleRecord, RunCounts, SaveOutcome, Store, StoreError
+from storage import ArticleRecord, RunCounts, SaveOutcome, Store, StoreError, tables
+from storage.reader import utcnow
 
 ARTICLE = ArticleRecord(url="https://example.org/news/1.html", site="example", title="A meeting",
                         text="First paragraph.\nSecond paragraph.", published=date(2022, 1, 25),
@@ -106,29 +107,144 @@ def test_articles_come_by_site_then_date_with_undated_ones_last(store):
                      ("example", date(2023, 5, 1), "1"), ("example", None, "0"), ("example", None, "3")]
 
 
+# A story long enough for its reprints (a line added) to be near-duplicates of it, and another.
+STORY = " ".join(f"The plant in district {n} opened its line for {n} workers and trained its staff."
+                 for n in range(40))
+OTHER_STORY = " ".join(f"The river near town {n} flooded {n} fields after the storm of {n} days."
+                       for n in range(40))
+
+
+def page(number: int, body: str, published: date | None = date(2022, 1, 25), **changes) -> ArticleRecord:
+    return dataclasses.replace(ARTICLE, url=f"https://example.org/{number}", text=body, published=published,
+                               **changes)
+
+
+def written(store: Store) -> dict[str, list[tuple]]:
+    """Every row saving articles writes, ids replaced by URLs: articles in id order (so ids count
+    too), their crawl history, near-duplicate buckets and further pages."""
+    articles, fetches, bands, pages = (tables.articles, tables.article_fetches, tables.near_duplicate_bands,
+                                       tables.article_pages)
+    with store.engine.connect() as connection:  # typed columns: dates are dates on SQLite too
+        url_of = dict(connection.execute(select(articles.c.id, articles.c.url)).all())
+        rows = {"articles": connection.execute(select(articles.c.url, articles.c.title, articles.c.text,
+                                                      articles.c.raw_html, articles.c.published,
+                                                      articles.c.duplicate_of).order_by(articles.c.id)).all(),
+                "article_fetches": connection.execute(select(fetches.c.article_id, fetches.c.outcome,
+                                                             fetches.c.run_id).order_by(fetches.c.id)).all(),
+                "near_duplicate_bands": connection.execute(select(bands)).all(),
+                "article_pages": connection.execute(select(pages)).all()}
+    return {
+        "articles": [(url, title, body, bytes(html), published, url_of.get(original))
+                     for url, title, body, html, published, original in rows["articles"]],
+        "article_fetches": [(url_of[article], outcome, run) for article, outcome, run in rows["article_fetches"]],
+        "near_duplicate_bands": sorted((url_of[article], band, bucket)
+                                       for band, bucket, article in rows["near_duplicate_bands"]),
+        "article_pages": sorted((url_of[article], number, bytes(html))
+                                for article, number, html in rows["article_pages"]),
+    }
+
+
+def assert_saved_as_one_by_one(store: Store, tmp_path, batch: list[ArticleRecord],
+                               stored: list[ArticleRecord] = ()) -> list:
+    """Save batch in store (after stored, one by one), and the same records one per batch in a
+    second store: the outcomes and every row written must be the same. Returns the outcomes."""
+    one_by_one = Store(f"sqlite:///{tmp_path / 'one_by_one.db'}")
+    try:
+        runs = [one_by_one.start_run("example"), store.start_run("example")]
+        assert runs[0] == runs[1]
+        for of in (one_by_one, store):
+            for record in stored:
+                of.save_articles([record], runs[0])
+        expected = [one_by_one.save_articles([record], runs[0])[0] for record in batch]
+        assert store.save_articles(batch, runs[0]) == expected
+        assert written(store) == written(one_by_one)
+        return expected
+    finally:
+        one_by_one.close()
+
+
 def test_a_batch_saves_as_its_articles_one_after_the_other(store, tmp_path):
     """One transaction for the batch, yet each article sees those before it: a URL saved twice,
     a text seen twice, a reprint of an article earlier in the batch."""
-    story = " ".join(f"The plant in district {n} opened its line for {n} workers and trained its staff."
-                     for n in range(40))
-    reprint = dataclasses.replace(ARTICLE, url="https://mirror.example.org/9.html", text="Reprinted.\n" + story,
+    reprint = dataclasses.replace(ARTICLE, url="https://mirror.example.org/9.html", text="Reprinted.\n" + STORY,
                                   published=date(2022, 1, 26))
     batch = [
-        dataclasses.replace(ARTICLE, text=story),
+        dataclasses.replace(ARTICLE, text=STORY),
         dataclasses.replace(ARTICLE, url="https://example.org/news/2.html", title="Another"),
         dataclasses.replace(ARTICLE, url="https://example.org/news/3.html"),  # the same text as the one before
         reprint,
         dataclasses.replace(ARTICLE, url="https://example.org/news/2.html", title="Another, retitled"),
     ]
-    one_by_one = Store(f"sqlite:///{tmp_path / 'one_by_one.db'}")
-    expected = [one_by_one.save_articles([record])[0] for record in batch]
+    expected = assert_saved_as_one_by_one(store, tmp_path, batch)
     assert [saved.outcome for saved in expected] == [SaveOutcome.NEW, SaveOutcome.NEW, SaveOutcome.DUPLICATE,
                                                      SaveOutcome.NEW, SaveOutcome.UPDATED]
-    assert store.save_articles(batch) == expected
-
-    def stored(of: Store) -> list[tuple]:
-        return [(a["url"], a["title"], a["text"], a["duplicate_of"]) for a in of.articles()]
-
-    assert stored(store) == stored(one_by_one)
     assert dict((a["url"], a["duplicate_of"]) for a in store.articles())[reprint.url] == ARTICLE.url
-    one_by_one.close()
+
+
+# (articles stored before, the batch): what a batch must save as its records one by one would
+BATCHES = {
+    "a reprint older than its original earlier in the batch becomes the root": (
+        [], [page(1, STORY, date(2022, 1, 26)), page(2, "Reprinted.\n" + STORY, date(2022, 1, 20)),
+             page(3, "Reprinted again.\n" + STORY, date(2022, 1, 22))]),
+    "a reprint older than a stored root, the root updated in the batch": (
+        [page(1, STORY, date(2022, 1, 26)), page(2, "Copied.\n" + STORY, date(2022, 1, 27))],
+        [page(3, "Reprinted.\n" + STORY, date(2022, 1, 20)), page(1, STORY + " Corrected.", date(2022, 1, 26)),
+         page(4, "Reprinted again.\n" + STORY, date(2022, 1, 22))]),
+    "undated copies count as the latest": (
+        [], [page(1, STORY, None), page(2, "Reprinted.\n" + STORY, None),
+             page(3, "Reprinted again.\n" + STORY, date(2023, 1, 1)), page(4, "Copied.\n" + STORY, None)]),
+    "copies of one date: the first saved is the root": (
+        [], [page(1, STORY), page(2, "Reprinted.\n" + STORY), page(3, "Reprinted again.\n" + STORY)]),
+    "texts without words have no buckets": ([], [page(1, ""), page(2, "!!!"), page(3, "…"), page(4, "A word.")]),
+    "further pages of new and updated articles": (
+        [page(1, "Stored.", more_pages=("<p>old 2</p>", "<p>old 3</p>"))],
+        [page(2, OTHER_STORY, more_pages=("<p>2.2</p>",)), page(1, STORY, more_pages=("<p>new 2</p>",)),
+         page(3, "Third.", more_pages=("<p>3.2</p>", "<p>3.3</p>"))]),
+    "an unchanged page keeps the further pages saved before it in the batch": (
+        [page(1, "Stored.", more_pages=("<p>old 2</p>",))],
+        [page(2, STORY, more_pages=("<p>2</p>",)), page(2, STORY, html="<p>again</p>", more_pages=("<p>2b</p>",)),
+         page(1, OTHER_STORY, more_pages=("<p>new 2</p>",)), page(1, OTHER_STORY, more_pages=())]),
+    "a text an update replaced is new under another URL": (
+        [page(1, STORY)], [page(1, OTHER_STORY), page(2, STORY), page(3, "Third."), page(3, "Fourth."),
+                           page(4, "Third.")]),
+    "a text handed on between stored articles": (
+        [page(1, STORY), page(2, OTHER_STORY)], [page(2, "Third."), page(1, OTHER_STORY)]),
+}
+
+
+@pytest.mark.parametrize("stored, batch", BATCHES.values(), ids=BATCHES)
+def test_a_batch_writes_what_its_articles_saved_one_by_one_write(store, tmp_path, stored, batch):
+    assert_saved_as_one_by_one(store, tmp_path, batch, stored)
+
+
+def test_a_page_changed_to_the_text_of_another_url_is_a_duplicate_and_stays_as_it_was(store):
+    store.save_articles([page(1, STORY), page(2, OTHER_STORY)])
+    assert store.save_article(page(1, OTHER_STORY, title="Retitled")) is SaveOutcome.DUPLICATE
+    assert [(a["url"], a["title"], a["text"]) for a in store.articles()] == [
+        (page(1, "").url, ARTICLE.title, STORY), (page(2, "").url, ARTICLE.title, OTHER_STORY)]
+
+
+def test_a_url_another_writer_stored_meanwhile_is_saved_again_one_by_one(store):
+    """A writer that took no locks stores a URL of the batch between its read and its write: the
+    batch's INSERT fails on the URL, and its records are saved again, one at a time."""
+    batch = [page(1, "First text."), page(2, STORY), page(3, "Third text.")]
+    meanwhile, stored_meanwhile = batch[1], []
+
+    def store_meanwhile(connection, cursor, statement, *_):
+        if statement.startswith("INSERT INTO articles") and not stored_meanwhile:
+            stored_meanwhile.append(meanwhile.url)
+            with store.engine.begin() as other:
+                other.execute(tables.articles.insert().values(
+                    url=meanwhile.url, site=meanwhile.site, title=meanwhile.title, text=meanwhile.text,
+                    published=meanwhile.published, source=meanwhile.source, language=meanwhile.language,
+                    content_hash=meanwhile.content_hash, raw_html=b"", first_seen=utcnow(), last_seen=utcnow()))
+
+    event.listen(store.engine, "before_cursor_execute", store_meanwhile)
+    assert [saved.outcome for saved in store.save_articles(batch)] == [SaveOutcome.NEW, SaveOutcome.UNCHANGED,
+                                                                      SaveOutcome.NEW]
+    event.remove(store.engine, "before_cursor_execute", store_meanwhile)
+    rows = written(store)
+    assert [article[0] for article in rows["articles"]] == [meanwhile.url, batch[0].url, batch[2].url]
+    assert rows["article_fetches"] == [(batch[0].url, "new", None), (meanwhile.url, "unchanged", None),
+                                       (batch[2].url, "new", None)]
+    assert {url for url, *_ in rows["near_duplicate_bands"]} == {record.url for record in batch} - {meanwhile.url}
