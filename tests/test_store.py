@@ -248,3 +248,23 @@ def test_a_url_another_writer_stored_meanwhile_is_saved_again_one_by_one(store):
     assert rows["article_fetches"] == [(batch[0].url, "new", None), (meanwhile.url, "unchanged", None),
                                        (batch[2].url, "new", None)]
     assert {url for url, *_ in rows["near_duplicate_bands"]} == {record.url for record in batch} - {meanwhile.url}
+
+
+def test_batches_of_every_size_insert_their_articles_with_a_few_statement_shapes(store):
+    # SQLite keeps every statement it prepared (the last 128): one INSERT shape per batch size
+    # grew a long crawl's writer by 30 MB
+    inserts = set()
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def seen(connection, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO articles "):
+            inserts.add(statement)
+
+    number = 0
+    for size in range(1, 41):
+        batch = [dataclasses.replace(ARTICLE, url=f"https://example.org/news/{number + i}.html",
+                                     text=f"Article {number + i}.") for i in range(size)]
+        assert [saved.outcome for saved in store.save_articles(batch)] == [SaveOutcome.NEW] * size
+        number += size
+    assert len(inserts) <= 6  # 1, 2, 4, 8, 16 and 32 rows
+    assert store.totals().articles == number
