@@ -144,7 +144,8 @@ class Store(StoreReader):
     def _save_batch(self, records: list[ArticleRecord], run_id: int | None) -> list[Saved]:
         """The records in order, as if saved one after the other, in one transaction and with a
         few statements for the whole batch: one read of its stored URLs, one of its stored texts,
-        one INSERT of its new articles; then each new article's near-duplicate lookup in order."""
+        a few INSERTs of its new articles (_insert_new), one of their crawl history; then each new
+        article's near-duplicate lookup in order."""
         now = utcnow()
         with sqlite_writer_lock(self.engine), self._session.begin() as session:
             # Every lock the batch needs, at once and in one order: writers of overlapping batches
@@ -445,7 +446,7 @@ def _from_article(cls, article: Article, **given):
 class _NewArticle:
     """An article of a batch that was not stored: its columns (attributes named as Article's),
     and its id once inserted. The ORM inserts its objects one statement each on SQLite, to learn
-    their ids; these go in one statement for the batch (a quarter less CPU for the writer)."""
+    their ids; these go in a few statements for the batch (a quarter less CPU for the writer)."""
 
     def __init__(self, **columns):
         self.__dict__.update(columns)

@@ -250,9 +250,10 @@ def test_a_url_another_writer_stored_meanwhile_is_saved_again_one_by_one(store):
     assert {url for url, *_ in rows["near_duplicate_bands"]} == {record.url for record in batch} - {meanwhile.url}
 
 
-def test_batches_of_every_size_insert_their_articles_with_a_few_statement_shapes(store):
+def test_batches_of_every_size_insert_their_articles_with_a_few_statement_shapes(tmp_path):
     # SQLite keeps every statement it prepared (the last 128): one INSERT shape per batch size
     # grew a long crawl's writer by 30 MB
+    store = Store(f"sqlite:///{tmp_path / 'articles.db'}")
     inserts = set()
 
     @event.listens_for(store.engine, "before_cursor_execute")
@@ -268,3 +269,4 @@ def test_batches_of_every_size_insert_their_articles_with_a_few_statement_shapes
         number += size
     assert len(inserts) <= 6  # 1, 2, 4, 8, 16 and 32 rows
     assert store.totals().articles == number
+    store.close()
