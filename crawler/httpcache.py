@@ -4,12 +4,9 @@ Incremental crawls ask for pages again with the validators of their cached copy
 and take that copy when the server answers 304 (crawler/incremental.py).
 Scrapy's filesystem backend writes seven files per page (pickled metadata,
 headers, gzipped body...); this one writes one row: status, URL, headers and
-the compressed body, keyed by the request fingerprint, in
-HTTPCACHE_DIR/<store name>.sqlite. Bodies are compressed with Zstandard, at a
-fourth of zlib's CPU on news pages for slightly smaller bodies (zlib sets up
-256 KB of state for every page); those an older newscrawl compressed with zlib
-are still read. Several crawls may use one store at once: SQLite's write-ahead
-log and a busy timeout let them share the file; and a cache file (or a cached
+the compressed body (storage/compression.py), keyed by the request fingerprint,
+in HTTPCACHE_DIR/<store name>.sqlite. Several crawls may use one store at once:
+SQLite's write-ahead log and a busy timeout let them share the file; and a cache file (or a cached
 body) that is lost or damaged only costs full downloads, never a crawl.
 """
 
@@ -18,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import zlib
 from pathlib import Path
 from time import time
 
@@ -27,18 +23,13 @@ from scrapy.http import Response
 from scrapy.utils.response import response_from_dict
 
 from storage import database_file
-
-try:
-    from compression import zstd  # Python 3.14 on
-except ImportError:
-    from backports import zstd
+from storage.compression import DecompressionError, compressed, decompressed
 
 logger = logging.getLogger(__name__)
 
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS responses (fingerprint BLOB PRIMARY KEY, url TEXT NOT NULL, "
            "status INTEGER NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL, stored_at REAL NOT NULL)")
 _BUSY_SECONDS = 10.0
-_ZSTD_FRAME = b"\x28\xb5\x2f\xfd"  # how a Zstandard frame starts (RFC 8878); no zlib header does (RFC 1950: its check fails)
 
 
 def cache_file(folder: str | Path, db_url: str | None) -> Path:
@@ -56,7 +47,6 @@ class SqliteCacheStorage:
         self.expiration_secs = settings.getint("HTTPCACHE_EXPIRATION_SECS")
         self.connection: sqlite3.Connection | None = None
         self._fingerprinter = None
-        self._compressor = zstd.ZstdCompressor(level=3)  # one for all pages: its set-up is most of a page's cost
 
     def open_spider(self, spider: Spider) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,8 +74,8 @@ class SqliteCacheStorage:
         if 0 < self.expiration_secs < time() - stored_at:
             return None
         try:
-            body = _decompressed(body)
-        except (zstd.ZstdError, zlib.error) as exc:  # a damaged row: the page is fetched in full
+            body = decompressed(body)
+        except DecompressionError as exc:  # a damaged row: the page is fetched in full
             logger.warning("HTTP cache %s has a damaged body for %s: %s", self.path, request.url, exc)
             return None
         request.meta["cache_timestamp"] = stored_at
@@ -106,9 +96,5 @@ class SqliteCacheStorage:
             "INSERT OR REPLACE INTO responses (fingerprint, url, status, headers, body, stored_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (self._fingerprinter.fingerprint(request), response.url, response.status, json.dumps(headers),
-             self._compressor.compress(response.body, zstd.ZstdCompressor.FLUSH_FRAME), time()))
+             compressed(response.body), time()))
 
-
-def _decompressed(body: bytes) -> bytes:
-    """A cached body as it was downloaded, whether Zstandard or (an older newscrawl's) zlib compressed it."""
-    return zstd.decompress(body) if body.startswith(_ZSTD_FRAME) else zlib.decompress(body)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import migrations
+from storage.compression import compressed, decompressed
 from storage.locks import database_lock, lock_in_transaction, sqlite_writer_lock
 from storage.models import Article, ArticleFetch, ArticlePage, CrawlRun, FailedPage, FailedPagePage, UrlAlias
 from storage.near_duplicates import DEFAULT_THRESHOLD, Fingerprint, Keys, NearDuplicateIndex, bucket_locks
@@ -429,12 +429,13 @@ def _further_pages(session: Session, model, owner, owners: list[int]) -> dict[in
 
 
 def _compressed(html: str) -> bytes:
-    """How the store keeps raw HTML (articles.raw_html, article_pages, failed_pages): zlib over UTF-8."""
-    return zlib.compress(html.encode("utf-8"))
+    """How the store keeps raw HTML (articles.raw_html, article_pages, failed_pages): compressed
+    UTF-8 (storage/compression.py)."""
+    return compressed(html.encode("utf-8"))
 
 
 def _html(blob: bytes) -> str:
-    return zlib.decompress(blob).decode("utf-8")
+    return decompressed(blob).decode("utf-8")
 
 
 def _from_article(cls, article: Article, **given):

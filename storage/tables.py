@@ -25,7 +25,8 @@ articles = Table(
     Column("text", Text, nullable=False),
     # sha256 of the normalised text: the same text under a second URL is not stored twice.
     Column("content_hash", String(64), unique=True, nullable=False),
-    # zlib-compressed HTML as decoded at crawl time, so articles can be re-extracted offline.
+    # HTML as decoded at crawl time, compressed (storage/compression.py: Zstandard; zlib in rows an
+    # older newscrawl wrote), so articles can be re-extracted offline.
     Column("raw_html", LargeBinary, nullable=False),
     Column("first_seen", DateTime, nullable=False),
     Column("last_seen", DateTime, nullable=False),
@@ -99,7 +100,7 @@ article_pages = Table(
     "article_pages", metadata,
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("page", Integer, primary_key=True),  # 2, 3, ...: the article's own page numbers
-    Column("raw_html", LargeBinary, nullable=False),  # zlib-compressed, as articles.raw_html
+    Column("raw_html", LargeBinary, nullable=False),  # compressed, as articles.raw_html
 )
 
 # An article page extraction failed on (0009), kept so that `newscrawl re-extract` can read it
@@ -109,7 +110,7 @@ failed_pages = Table(
     Column("id", Integer, primary_key=True),
     Column("url", String(2048), unique=True, nullable=False),  # canonical form
     Column("site", String(64), index=True, nullable=False),
-    Column("raw_html", LargeBinary, nullable=False),  # page 1, zlib-compressed, as articles.raw_html
+    Column("raw_html", LargeBinary, nullable=False),  # page 1, compressed as articles.raw_html
     Column("reason", Text, nullable=False),  # what extraction raised
     Column("run_id", Integer, ForeignKey("crawl_runs.id")),
     Column("failed_at", DateTime, nullable=False),

@@ -1,12 +1,14 @@
 """The Store API: idempotent saves, text dedup, crawl runs, schema checks."""
 
 import dataclasses
+import zlib
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, select, text, update
 
-from storage import ArticleRecord, RunCounts, SaveOutcome, Store, StoreError, tables
+from storage import ArticleRecord, FailedPageRecord, RunCounts, SaveOutcome, Store, StoreError, tables
+from storage.compression import ZSTD_FRAME
 from storage.reader import utcnow
 
 ARTICLE = ArticleRecord(url="https://example.org/news/1.html", site="example", title="A meeting",
@@ -47,6 +49,28 @@ def test_the_same_text_under_another_url_is_a_duplicate(store):
 def test_raw_html_is_kept_for_re_extraction(store):
     store.save_article(ARTICLE)
     assert store.raw_html(ARTICLE.url) == ARTICLE.html
+
+
+def test_raw_html_is_kept_as_zstandard_frames(store):
+    store.save_article(dataclasses.replace(ARTICLE, more_pages=("<p>Page two.</p>",)))
+    store.keep_failed_pages([FailedPageRecord("https://example.org/news/2.html", "example",
+                                              ("<p>Broken</p>", "<p>Broken too</p>"), "extraction")])
+    with store.engine.connect() as connection:
+        blobs = [bytes(blob) for table in (tables.articles, tables.article_pages, tables.failed_pages,
+                                           tables.failed_page_pages)
+                 for blob in connection.execute(select(table.c.raw_html)).scalars()]
+    assert len(blobs) == 4 and all(blob.startswith(ZSTD_FRAME) for blob in blobs)
+    assert [(record.html, record.more_pages) for record in store.stored_pages("example")] == [
+        (ARTICLE.html, ("<p>Page two.</p>",))]
+    [failed] = store.failed_pages("example")
+    assert failed.pages == ("<p>Broken</p>", "<p>Broken too</p>")
+
+
+def test_raw_html_an_older_newscrawl_compressed_with_zlib_is_still_read(store):
+    store.save_article(ARTICLE)
+    with store.engine.begin() as connection:
+        connection.execute(update(tables.articles).values(raw_html=zlib.compress("<p>旧页面</p>".encode())))
+    assert store.raw_html(ARTICLE.url) == "<p>旧页面</p>"
 
 
 def test_crawl_runs_are_recorded_with_their_counts(store):
