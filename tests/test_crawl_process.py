@@ -1,6 +1,7 @@
 """The crawl's own process: its garbage collector tuned for a crawl, and as it was afterwards."""
 
 import gc
+import os
 
 import pytest
 
@@ -44,3 +45,18 @@ def test_the_collector_is_as_it_was_after_the_block_even_when_it_raised():
         assert gc.get_threshold() == (before[0] * 10, *before[1:])
         raise KeyError
     assert gc.get_threshold() == before
+
+
+def test_a_process_forked_within_the_block_collects_as_before():
+    before = gc.get_threshold()
+    with young_collections_every(before[0] * 10):
+        reader, writer = os.pipe()
+        child = os.fork()
+        if child == 0:  # an extraction worker or the store's writer
+            os.write(writer, repr(gc.get_threshold()).encode())
+            os._exit(0)
+        os.waitpid(child, 0)
+        seen_in_child = os.read(reader, 100).decode()
+        os.close(reader), os.close(writer)
+        assert gc.get_threshold()[0] == before[0] * 10
+    assert seen_in_child == repr(before)
