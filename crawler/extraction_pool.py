@@ -5,6 +5,13 @@ pure functions of the page, so they run in a pool of worker processes, one per
 core by default (setting NEWSCRAWL_EXTRACT_WORKERS; 0 runs them in the crawl's
 own process). The reactor's thread only downloads, schedules and writes.
 
+Pages travel to the workers in batches: a message costs the two processes about
+0.1 ms of CPU, so a 10 KB page sent alone costs them 0.12 ms, and 0.03 ms in a
+batch of eight. A batch leaves at once while fewer
+than BATCHES_PER_WORKER are out per worker (so a page is never held back while a
+worker is idle, and a worker never waits for the reactor between two); otherwise the
+pages that come meanwhile wait and leave together, MAX_BATCH_PAGES at most.
+
 Workers are forked from the crawl when the first article comes (a crawl that
 finds none starts no process), so they share its imported code. They ignore
 SIGINT, so that Ctrl-C reaches the crawl alone, which finishes its items and
@@ -16,7 +23,7 @@ from __future__ import annotations
 
 import os
 import signal
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -28,6 +35,9 @@ from storage.near_duplicates import Fingerprint
 
 # What a page yields: its article, and the near-duplicate index's (band, bucket) keys of its text.
 Extracted = tuple[Article, tuple[tuple[int, str], ...]]
+Call = tuple[list[str], str, SiteRules]  # extract_page's arguments
+BATCHES_PER_WORKER = 2  # one being extracted, the next waiting in its pipe
+MAX_BATCH_PAGES = 16
 
 
 class ExtractionFailed(Exception):
@@ -50,6 +60,18 @@ def extract_page(pages: list[str], url: str, rules: SiteRules) -> Extracted:
     return article, tuple(Fingerprint.of(article.text).band_keys())
 
 
+def extract_batch(calls: list[Call]) -> list[Extracted | Exception]:
+    """extract_page() of each call, in order; a page's exception is returned in its place, so
+    that it fails alone."""
+    outcomes = []
+    for pages, url, rules in calls:
+        try:
+            outcomes.append(extract_page(pages, url, rules))
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
 def worker_count(setting, writer_process: bool = False) -> int:
     """The number of workers NEWSCRAWL_EXTRACT_WORKERS asks for: empty (or unset) means one per
     core this process may run on, less one for the store's writer process when there is one
@@ -63,6 +85,40 @@ def worker_count(setting, writer_process: bool = False) -> int:
     raise ValueError(f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {setting!r}")
 
 
+class BatchQueue:
+    """When pages leave for the workers, and with which others: at once while fewer than
+    `most_out` batches are out, else together with those that come meanwhile, once one is
+    done (MAX_BATCH_PAGES a batch at most). Entries are anything; batches keep their order."""
+
+    def __init__(self, most_out: int):
+        self.most_out = most_out
+        self.waiting: list = []
+        self.out = 0
+
+    def add(self, entry) -> list[list]:
+        """Adds a page; returns the batches to send now."""
+        self.waiting.append(entry)
+        return self._leaving()
+
+    def done(self) -> list[list]:
+        """One batch is back (or failed to leave); returns the batches to send now."""
+        self.out -= 1
+        return self._leaving()
+
+    def drain(self) -> list:
+        """The pages still waiting, which will not leave."""
+        waiting, self.waiting = self.waiting, []
+        return waiting
+
+    def _leaving(self) -> list[list]:
+        batches = []
+        while self.waiting and self.out < self.most_out:
+            batches.append(self.waiting[:MAX_BATCH_PAGES])
+            del self.waiting[:MAX_BATCH_PAGES]
+            self.out += 1
+        return batches
+
+
 class ExtractionPool:
     """extract_page() in `workers` processes (in-process when 0), awaited from the reactor."""
 
@@ -71,29 +127,70 @@ class ExtractionPool:
             raise ValueError(f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {workers!r}")
         self.workers = workers
         self._executor: ProcessPoolExecutor | None = None
+        self._queue = BatchQueue(BATCHES_PER_WORKER * workers)  # of (Call, its result's Deferred)
 
     async def extract(self, pages: list[str], url: str, rules: SiteRules) -> Extracted:
         """The page's (Article, band keys); ExtractionFailed when extraction raised, BrokenProcessPool
         when the worker died."""
         if not self.workers:
             return extract_page(pages, url, rules)
-        if self._executor is None:
-            self._executor = forked_pool(self.workers, _start_worker, (os.getpid(),))
-        executor = self._executor
+        result = defer.Deferred()
+        self._send(self._queue.add(((pages, url, rules), result)))
+        return await maybe_deferred_to_future(result)
+
+    def _send(self, batches: list[list[tuple[Call, defer.Deferred]]]) -> None:
+        from twisted.internet import reactor  # the one Scrapy installed: importing it earlier would install another
+
+        for batch in batches:
+            if self._executor is None:
+                self._executor = forked_pool(self.workers, _start_worker, (os.getpid(),))
+            executor = self._executor
+            try:
+                future = executor.submit(extract_batch, [call for call, _ in batch])
+            except BrokenProcessPool as exc:  # a worker died earlier
+                self._drop(executor)
+                _answer(batch, [exc] * len(batch))
+                self._send(self._queue.done())
+                continue
+            future.add_done_callback(lambda done, batch=batch, executor=executor: reactor.callFromThread(
+                self._batch_done, done, batch, executor))
+
+    def _batch_done(self, done: Future, batch: list[tuple[Call, defer.Deferred]], executor) -> None:
         try:
-            future = executor.submit(extract_page, pages, url, rules)
-            return await maybe_deferred_to_future(deferred_from_future(future))
-        except BrokenProcessPool:  # a worker died (killed, out of memory): its pages fail, a new pool takes the next
-            if self._executor is executor:
-                self._executor = None
-                executor.shutdown(wait=False, cancel_futures=True)
-            raise
+            outcomes = done.result()
+        except CancelledError:  # the pool was shut down first
+            outcomes = None
+        except BrokenProcessPool as exc:  # a worker died (killed, out of memory): its pages fail, a new pool takes the next
+            self._drop(executor)
+            outcomes = [exc] * len(batch)
+        except Exception as exc:  # the batch's answer could not cross from the worker
+            outcomes = [exc] * len(batch)
+        _answer(batch, outcomes)
+        self._send(self._queue.done())
+
+    def _drop(self, executor: ProcessPoolExecutor) -> None:
+        if self._executor is executor:
+            self._executor = None
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         """Waits for the pages being extracted, drops those not started, stops the workers."""
+        _answer(self._queue.drain(), None)
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+
+def _answer(batch: list[tuple[Call, defer.Deferred]], outcomes: list | None) -> None:
+    """Fires each page's result with its outcome (an exception: its errback); cancels them all
+    when there are no outcomes."""
+    for index, (_, result) in enumerate(batch):
+        if outcomes is None:
+            result.cancel()
+        elif isinstance(outcomes[index], BaseException):
+            result.errback(outcomes[index])
+        else:
+            result.callback(outcomes[index])
 
 
 def deferred_from_future(future: Future) -> defer.Deferred:

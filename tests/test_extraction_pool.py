@@ -8,8 +8,9 @@ from contextlib import closing
 
 import pytest
 
-from crawler.extract import extract
-from crawler.extraction_pool import ExtractionPool, extract_page, worker_count
+from crawler.extract import SiteRules, extract
+from crawler.extraction_pool import (MAX_BATCH_PAGES, BatchQueue, ExtractionFailed, ExtractionPool, extract_batch,
+                                      extract_page, worker_count)
 from storage.near_duplicates import Fingerprint
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import write_recording
@@ -27,6 +28,28 @@ def test_a_worker_gives_the_article_and_the_buckets_of_its_text():
     article, keys = extract_page([page.html()], page.recorded.url, rules)
     assert article == extract(page.html(), page.recorded.url, rules)
     assert list(keys) == Fingerprint.of(article.text).band_keys()
+
+
+def test_pages_sent_together_are_extracted_each_on_its_own():
+    rocar = article_pages("rocar")[:3]
+    rules = spider_class("rocar").extraction_rules
+    calls = [([page.html()], page.recorded.url, rules) for page in rocar]
+    calls.insert(1, ([rocar[0].html()], rocar[0].recorded.url, SiteRules(body="div[[")))  # a broken selector
+    outcomes = extract_batch(calls)
+    assert outcomes[0] == extract_page(*calls[0]) and outcomes[2:] == [extract_page(*call) for call in calls[2:]]
+    assert isinstance(outcomes[1], ExtractionFailed)  # fails alone
+
+
+def test_pages_leave_at_once_while_few_batches_are_out_then_together():
+    queue = BatchQueue(most_out=2)
+    assert queue.add("a") == [["a"]] and queue.add("b") == [["b"]]  # the workers are never kept waiting
+    pages = [f"p{n}" for n in range(MAX_BATCH_PAGES + 3)]
+    assert [queue.add(page) for page in pages] == [[]] * len(pages)  # two out: the next ones wait
+    assert queue.done() == [pages[:MAX_BATCH_PAGES]]  # one back: as many as a batch takes, in order
+    assert queue.done() == [pages[MAX_BATCH_PAGES:]]
+    assert queue.done() == [] and queue.done() == [] and queue.out == 0
+    assert queue.add("c") == [["c"]]
+    assert queue.add("d") == [["d"]] and queue.add("e") == [] and queue.drain() == ["e"]
 
 
 def test_workers_below_zero_are_refused():
