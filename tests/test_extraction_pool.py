@@ -115,3 +115,55 @@ def test_a_page_extraction_fails_on_is_one_counted_error(site_with_a_broken_rule
     assert "Traceback" not in result.stderr
     with closing(sqlite3.connect(db)) as connection:
         assert connection.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+
+
+DYING_SITE = f'''
+import os
+from pathlib import Path
+
+from crawler.extract import SiteRules
+from spiders.base import NewsSpider
+
+CRAWL_PROCESS = os.getpid()
+DIED_ONCE = Path(os.environ["DIED_ONCE_MARK"])
+
+
+class DyingRules(SiteRules):
+    def __setstate__(self, state):
+        # read in a worker: the first one dies, as if the OOM killer took it
+        if os.getpid() != CRAWL_PROCESS and not DIED_ONCE.exists():
+            DIED_ONCE.touch()
+            os._exit(9)
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+
+class DyingSpider(NewsSpider):
+    name = "pool"
+    start_urls = ["{HOST}/news/"]
+    article_links = r"/news/a\\d+\\.html$"
+    extraction_rules = DyingRules()
+'''
+
+
+def test_a_worker_that_dies_fails_its_pages_alone_and_a_new_one_takes_the_next(tmp_path):
+    pages = 12
+    write_recording(tmp_path / "site", "pool", {
+        f"{HOST}/robots.txt": ("robots.txt", "User-agent: *\nAllow: /\n", "text/plain"),
+        f"{HOST}/news/": ("list.html", "<html><body>" + "".join(
+            f"<a href='{HOST}/news/a{n}.html'>{n}</a>" for n in range(pages)) + "</body></html>", "text/html"),
+        **{f"{HOST}/news/a{n}.html": (f"a{n}.html", ARTICLE.format(title=f"Water plan {n} approved", text=(
+            f"The county board approved water plan {n} for next year after a long debate. " * 5)), "text/html")
+           for n in range(pages)},
+    })
+    (tmp_path / "dying_site.py").write_text(DYING_SITE)
+    result = newscrawl("crawl", "pool", "--replay", str(tmp_path / "site"), "--db", f"sqlite:///{tmp_path / 'a.db'}",
+                       "--json", "-s", "NEWSCRAWL_EXTRACT_WORKERS=1", "-s", "SPIDER_MODULES=dying_site",
+                       env={"PYTHONPATH": str(tmp_path), "DIED_ONCE_MARK": str(tmp_path / "died")})
+    assert (tmp_path / "died").exists()
+    [summary] = json.loads(result.stdout)
+    assert summary["outcome"] == "finished" and summary["errors_by_kind"] == {"extraction": summary["errors"]}
+    # the pages out with the dead worker (one batch, or two: it had two) fail, each counted once; the rest are stored
+    assert 1 <= summary["errors"] <= 2 * MAX_BATCH_PAGES and summary["new"] + summary["errors"] == pages
+    assert result.stderr.count("failed page (extraction)") == summary["errors"]
+    assert "Traceback" not in result.stderr
