@@ -31,7 +31,7 @@ from twisted.internet import defer
 
 from crawler.extract import Article, SiteRules, extract_pages
 from crawler.forked_pool import exit_when_orphaned, forked_pool
-from storage.near_duplicates import Fingerprint
+from storage.near_duplicates import band_keys
 
 # What a page yields: its article, and the near-duplicate index's (band, bucket) keys of its text.
 Extracted = tuple[Article, tuple[tuple[int, str], ...]]
@@ -57,7 +57,7 @@ def extract_article(pages: list[str], url: str, rules: SiteRules) -> Article:
 def extract_page(pages: list[str], url: str, rules: SiteRules) -> Extracted:
     """An article's pages -> (Article, band keys); ExtractionFailed on a page extraction cannot read."""
     article = extract_article(pages, url, rules)
-    return article, tuple(Fingerprint.of(article.text).band_keys())
+    return article, tuple(band_keys(article.text))
 
 
 def extract_batch(calls: list[Call]) -> list[Extracted | Exception]:

@@ -54,6 +54,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -109,30 +110,12 @@ class Fingerprint:
 
     @classmethod
     def of(cls, text: str) -> Fingerprint:
-        folded = _THOUSANDS_SEPARATOR.sub("", unicodedata.normalize("NFKC", text).casefold())
-        tokens = tuple(_TOKEN.findall(folded))
-        if len(tokens) < SHINGLE_SIZE:  # a text shorter than a shingle is one shingle
-            return cls(tokens, frozenset((" ".join(tokens),) if tokens else ()))
-        runs = zip(*(tokens[start:] for start in range(SHINGLE_SIZE)))  # each token with the next ones
-        return cls(tokens, frozenset(map(" ".join, runs)))
+        tokens = _tokens(text)
+        return cls(tokens, frozenset(_shingles(tokens)))
 
     def band_keys(self) -> Keys:
-        """(band, bucket) of each LSH band; none for a text without words. Shingles are
-        hashed with CRC-32, then every hash function applied to all of them at once."""
-        if not self.shingles:
-            return []
-        np, multipliers, offsets, bucket_mix = _minhash_parameters()
-        hashes = np.fromiter(map(zlib.crc32, map(str.encode, self.shingles)), dtype=np.uint64,
-                             count=len(self.shingles))
-        with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
-            values = np.multiply.outer(multipliers, hashes)  # one row per hash function, in place from here
-            values += offsets[:, np.newaxis]
-            # the shift keeps the order of values, so it is taken of the minima alone
-            signature = (values.min(axis=1) >> np.uint64(32)).reshape(BANDS, ROWS)
-            buckets = np.zeros(BANDS, dtype=np.uint64)
-            for row in range(ROWS):
-                buckets = buckets * bucket_mix + signature[:, row]
-        return [(band, f"{bucket:016x}") for band, bucket in enumerate(buckets.tolist())]
+        """(band, bucket) of each LSH band; none for a text without words."""
+        return _band_keys(self.shingles, len(self.shingles))
 
     def similarity(self, other: Fingerprint) -> float:
         """Jaccard index of the two shingle sets."""
@@ -157,6 +140,43 @@ class Fingerprint:
         return False
 
 
+def band_keys(text: str) -> Keys:
+    """Fingerprint.of(text).band_keys(), without the shingle set: MinHash takes each shingle's
+    minimum, which a shingle seen twice does not change; the set would cost a tenth of the time."""
+    tokens = _tokens(text)
+    return _band_keys(_shingles(tokens), max(len(tokens) - SHINGLE_SIZE + 1, 1 if tokens else 0))
+
+
+def _tokens(text: str) -> tuple[str, ...]:
+    folded = _THOUSANDS_SEPARATOR.sub("", unicodedata.normalize("NFKC", text).casefold())
+    return tuple(_TOKEN.findall(folded))
+
+
+def _shingles(tokens: tuple[str, ...]) -> Iterable[str]:
+    """Each run of SHINGLE_SIZE tokens, in order (repeated when the text repeats it)."""
+    if len(tokens) < SHINGLE_SIZE:  # a text shorter than a shingle is one shingle
+        return (" ".join(tokens),) if tokens else ()
+    return map(" ".join, zip(*(tokens[start:] for start in range(SHINGLE_SIZE))))  # each token with the next ones
+
+
+def _band_keys(shingles: Iterable[str], count: int) -> Keys:
+    """(band, bucket) of each LSH band of the `count` shingles. Shingles are hashed with CRC-32,
+    then every hash function applied to all of them at once."""
+    if not count:
+        return []
+    np, multipliers, offsets, bucket_mix = _minhash_parameters()
+    hashes = np.fromiter(map(zlib.crc32, map(str.encode, shingles)), dtype=np.uint64, count=count)
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+        values = np.multiply.outer(multipliers, hashes)  # one row per hash function, in place from here
+        values += offsets[:, np.newaxis]
+        # the shift keeps the order of values, so it is taken of the minima alone
+        signature = (values.min(axis=1) >> np.uint64(32)).reshape(BANDS, ROWS)
+        buckets = np.zeros(BANDS, dtype=np.uint64)
+        for row in range(ROWS):
+            buckets = buckets * bucket_mix + signature[:, row]
+    return [(band, f"{bucket:016x}") for band, bucket in enumerate(buckets.tolist())]
+
+
 def bucket_locks(keys: Keys) -> list[str]:
     """The names of the locks (storage/locks.py) a writer of a text with these band keys takes."""
     return [f"bucket:{band}:{bucket}" for band, bucket in keys]
@@ -175,7 +195,7 @@ class NearDuplicateIndex:
         and join it to the cluster of its earliest stored copy; when it is older than that
         cluster's root, it becomes the root.
         keys: its text's band keys, when already computed. True when it has copies."""
-        keys = Fingerprint.of(article.text).band_keys() if keys is None else keys
+        keys = band_keys(article.text) if keys is None else keys
         # Any two texts that could be copies share a bucket: writers of such texts take turns, and the
         # later one sees the earlier (read committed), however their transactions overlap.
         lock_in_transaction(session.connection(), bucket_locks(keys))
@@ -193,7 +213,7 @@ class NearDuplicateIndex:
     def refresh(self, session: Session, article: Article, keys: Keys | None = None) -> None:
         """Re-index an article whose text changed; it stays in its cluster."""
         session.execute(delete(NearDuplicateBand).where(NearDuplicateBand.article_id == article.id))
-        self._store(session, article.id, Fingerprint.of(article.text).band_keys() if keys is None else keys)
+        self._store(session, article.id, band_keys(article.text) if keys is None else keys)
 
     def _is_copy(self, fingerprint: Fingerprint, candidate: Fingerprint) -> bool:
         return ((fingerprint.similarity(candidate) >= self.threshold

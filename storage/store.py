@@ -23,7 +23,7 @@ from storage import migrations
 from storage.compression import compressed, decompressed
 from storage.locks import database_lock, lock_in_transaction, sqlite_writer_lock
 from storage.models import Article, ArticleFetch, ArticlePage, CrawlRun, FailedPage, FailedPagePage, UrlAlias
-from storage.near_duplicates import DEFAULT_THRESHOLD, Fingerprint, Keys, NearDuplicateIndex, bucket_locks
+from storage.near_duplicates import DEFAULT_THRESHOLD, Keys, NearDuplicateIndex, band_keys, bucket_locks
 from storage.processes import this_process
 from storage.reader import GONE, CrawlRunView, RunCounts, StoreError, StoreReader, _create_engine, _run_view, utcnow
 
@@ -381,7 +381,7 @@ class Store(StoreReader):
 
 def _write_locks(record: ArticleRecord) -> list[str]:
     """The locks a writer of this article takes: its URL, its text, the buckets of its text."""
-    keys = record.near_duplicate_keys or Fingerprint.of(record.text).band_keys()
+    keys = record.near_duplicate_keys or band_keys(record.text)
     return [f"url:{record.url}", f"text:{record.content_hash}", *bucket_locks(keys)]
 
 

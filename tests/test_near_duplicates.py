@@ -16,8 +16,8 @@ from crawler.items import ArticleItem
 from crawler.pipelines import StoreArticles
 from crawler.runner import FIXTURES
 from storage import ArticleRecord, SaveOutcome, Store, migrations
-from storage.near_duplicates import (BANDS, CONTAINMENT, DEFAULT_THRESHOLD, Fingerprint, candidate_probability,
-                                     candidates)
+from storage.near_duplicates import (BANDS, CONTAINMENT, DEFAULT_THRESHOLD, Fingerprint, band_keys,
+                                     candidate_probability, candidates)
 from tests.cli_runner import newscrawl
 from tests.labelled_reprints import LabelledArticle, labelled_articles
 from tests.test_cli import assert_one_line_error
@@ -303,5 +303,11 @@ def test_upgrading_a_store_rebuilds_the_buckets_of_its_articles(tmp_path):
 ])
 def test_a_text_keeps_the_buckets_stored_articles_were_filed_under(text, first, last):
     # the values newscrawl has always computed: a change would hide every stored copy from new ones
-    keys = Fingerprint.of(text).band_keys()
-    assert len(keys) == BANDS and keys[0] == (0, first) and keys[-1] == (BANDS - 1, last)
+    for keys in Fingerprint.of(text).band_keys(), band_keys(text):
+        assert len(keys) == BANDS and keys[0] == (0, first) and keys[-1] == (BANDS - 1, last)
+
+
+@pytest.mark.parametrize("text", ["", "!!", "Short text", "a b c d e", "a b c d e a b c d e a b c d e f",
+                                  "会议强调会议强调会议强调", SEED.text])
+def test_the_keys_of_a_text_are_those_of_its_shingle_set(text):
+    assert band_keys(text) == Fingerprint.of(text).band_keys()  # repeated shingles change no minimum
