@@ -131,7 +131,7 @@ class ExtractionPool:
 
     async def extract(self, pages: list[str], url: str, rules: SiteRules) -> Extracted:
         """The page's (Article, band keys); ExtractionFailed when extraction raised, BrokenProcessPool
-        when the worker died."""
+        when the worker died, OSError when none could be forked."""
         if not self.workers:
             return extract_page(pages, url, rules)
         result = defer.Deferred()
