@@ -131,7 +131,7 @@ class ExtractionPool:
 
     async def extract(self, pages: list[str], url: str, rules: SiteRules) -> Extracted:
         """The page's (Article, band keys); ExtractionFailed when extraction raised, BrokenProcessPool
-        when the worker died."""
+        when the worker died, OSError when none could be forked."""
         if not self.workers:
             return extract_page(pages, url, rules)
         result = defer.Deferred()
@@ -142,13 +142,17 @@ class ExtractionPool:
         from twisted.internet import reactor  # the one Scrapy installed: importing it earlier would install another
 
         for batch in batches:
-            if self._executor is None:
-                self._executor = forked_pool(self.workers, _start_worker, (os.getpid(),))
-            executor = self._executor
             try:
+                if self._executor is None:
+                    self._executor = forked_pool(self.workers, _start_worker, (os.getpid(),))
+                executor = self._executor
                 future = executor.submit(extract_batch, [call for call, _ in batch])
-            except BrokenProcessPool as exc:  # a worker died earlier
-                self._drop(executor)
+            # A worker died earlier (BrokenProcessPool), or none could be forked (OSError: the
+            # process limit, memory): the batch fails, its place is given back, a new pool takes
+            # the next. Left out, it would keep its place for good, and the crawl would wait forever.
+            except Exception as exc:
+                if self._executor is not None:
+                    self._drop(self._executor)
                 _answer(batch, [exc] * len(batch))
                 self._send(self._queue.done())
                 continue

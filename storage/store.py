@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import migrations
-from storage.compression import compressed, decompressed
+from storage.compression import DecompressionError, compressed, decompressed
 from storage.locks import database_lock, lock_in_transaction, sqlite_writer_lock
 from storage.models import Article, ArticleFetch, ArticlePage, CrawlRun, FailedPage, FailedPagePage, UrlAlias
 from storage.near_duplicates import DEFAULT_THRESHOLD, Keys, NearDuplicateIndex, band_keys, bucket_locks
@@ -231,7 +231,7 @@ class Store(StoreReader):
     def raw_html(self, url: str) -> str | None:
         with self._session() as session:
             blob = session.scalar(select(Article.raw_html).where(Article.url == url))
-        return _html(blob) if blob is not None else None
+        return _html(blob, url) if blob is not None else None
 
     def stored_pages(self, site: str) -> Iterator[ArticleRecord]:
         """A site's articles as stored, each with the raw HTML of all its pages: what re-extraction reads."""
@@ -239,9 +239,10 @@ class Store(StoreReader):
             articles = session.scalars(select(Article).where(Article.site == site).order_by(Article.id))
             for chunk in articles.yield_per(100).partitions():
                 further = _further_pages(session, ArticlePage, ArticlePage.article_id,
-                                         [article.id for article in chunk])
+                                         {article.id: article.url for article in chunk})
                 for article in chunk:
-                    yield _from_article(ArticleRecord, article, html=_html(article.raw_html), near_duplicate_keys=None,
+                    yield _from_article(ArticleRecord, article, html=_html(article.raw_html, article.url),
+                                        near_duplicate_keys=None,
                                         more_pages=further.get(article.id, ()))
 
     def update_extraction(self, record: ArticleRecord, *, dry_run: bool = False) -> str | None:
@@ -284,9 +285,10 @@ class Store(StoreReader):
                                    .order_by(FailedPage.failed_at, FailedPage.id))
             for chunk in kept.yield_per(100).partitions():
                 further = _further_pages(session, FailedPagePage, FailedPagePage.failed_page_id,
-                                         [page.id for page in chunk])
+                                         {page.id: page.url for page in chunk})
                 for page in chunk:
-                    yield FailedPageRecord(page.url, page.site, (_html(page.raw_html), *further.get(page.id, ())),
+                    yield FailedPageRecord(page.url, page.site, (_html(page.raw_html, page.url),
+                                                                 *further.get(page.id, ())),
                                            page.reason, page.run_id, page.failed_at)
 
     def forget_failed_page(self, url: str) -> bool:
@@ -418,13 +420,14 @@ def _forget_failed_pages(session: Session, urls: list[str]) -> int:
     return forgotten
 
 
-def _further_pages(session: Session, model, owner, owners: list[int]) -> dict[int, tuple[str, ...]]:
+def _further_pages(session: Session, model, owner, owners: dict[int, str]) -> dict[int, tuple[str, ...]]:
     """The HTML of the further pages (model: ArticlePage or FailedPagePage) of the rows whose ids
-    (owner: the model's column naming them) are owners, by owner, in page order."""
+    (owner: the model's column naming them) are owners' keys (their URLs its values), by owner,
+    in page order."""
     pages = defaultdict(list)
-    for owner_id, blob in session.execute(select(owner, model.raw_html).where(owner.in_(owners))
+    for owner_id, blob in session.execute(select(owner, model.raw_html).where(owner.in_(list(owners)))
                                           .order_by(owner, model.page)):
-        pages[owner_id].append(_html(blob))
+        pages[owner_id].append(_html(blob, owners[owner_id]))
     return {owner_id: tuple(html) for owner_id, html in pages.items()}
 
 
@@ -434,8 +437,13 @@ def _compressed(html: str) -> bytes:
     return compressed(html.encode("utf-8"))
 
 
-def _html(blob: bytes) -> str:
-    return decompressed(blob).decode("utf-8")
+def _html(blob: bytes, url: str) -> str:
+    """The HTML _compressed() made blob of; StoreError naming url (whose page it is) when the
+    blob is damaged (a disk fault, a hand edit), rather than the codec's traceback."""
+    try:
+        return decompressed(blob).decode("utf-8")
+    except (*DecompressionError, UnicodeDecodeError) as exc:
+        raise StoreError(f"the raw HTML stored for {url} is damaged ({exc})") from None
 
 
 def _from_article(cls, article: Article, **given):

@@ -16,13 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_PROCESS = {"stats", "search", "show", "export", "sites", "db", "re-extract", "extract", "check", "discover"}
 
 
-def newscrawl(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def newscrawl(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT,
+              timeout: float = 300) -> subprocess.CompletedProcess:
+    """The command's result; subprocess.TimeoutExpired when it runs longer than `timeout` seconds."""
     if args and args[0] in IN_PROCESS and env is None:
         return run_in_process(*args, cwd=cwd)
     environment = {name: value for name, value in os.environ.items() if name != "NEWSCRAWL_DB"}
     environment.update(env or {})
     return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def run_in_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:

@@ -167,3 +167,55 @@ def test_a_worker_that_dies_fails_its_pages_alone_and_a_new_one_takes_the_next(t
     assert 1 <= summary["errors"] <= 2 * MAX_BATCH_PAGES and summary["new"] + summary["errors"] == pages
     assert result.stderr.count("failed page (extraction)") == summary["errors"]
     assert "Traceback" not in result.stderr
+
+
+FORK_FAILING_SITE = f'''
+import errno
+import os
+
+from spiders.base import NewsSpider
+
+FAILURES = int(os.environ["FORK_FAILURES"])
+_fork = os.fork
+
+
+def fork_while_short_of_processes():
+    # the crawl's first forks fail, as when the user's process limit or memory is reached
+    global FAILURES
+    if FAILURES:
+        FAILURES -= 1
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+    return _fork()
+
+
+os.fork = fork_while_short_of_processes
+
+
+class PoolSpider(NewsSpider):
+    name = "pool"
+    start_urls = ["{HOST}/news/"]
+    article_links = r"/news/a\\d+\\.html$"
+'''
+
+
+def test_a_worker_that_cannot_be_started_fails_its_pages_alone_and_the_crawl_goes_on(tmp_path):
+    pages, failures = 12, 3  # more failed starts than batches a worker may have out
+    write_recording(tmp_path / "site", "pool", {
+        f"{HOST}/robots.txt": ("robots.txt", "User-agent: *\nAllow: /\n", "text/plain"),
+        f"{HOST}/news/": ("list.html", "<html><body>" + "".join(
+            f"<a href='{HOST}/news/a{n}.html'>{n}</a>" for n in range(pages)) + "</body></html>", "text/html"),
+        **{f"{HOST}/news/a{n}.html": (f"a{n}.html", ARTICLE.format(title=f"Water plan {n} approved", text=(
+            f"The county board approved water plan {n} for next year after a long debate. " * 5)), "text/html")
+           for n in range(pages)},
+    })
+    (tmp_path / "fork_failing_site.py").write_text(FORK_FAILING_SITE)
+    result = newscrawl("crawl", "pool", "--replay", str(tmp_path / "site"), "--db", f"sqlite:///{tmp_path / 'a.db'}",
+                       "--json", "-s", "NEWSCRAWL_EXTRACT_WORKERS=1", "-s", "NEWSCRAWL_WRITER_PROCESS=False",
+                       "-s", "SPIDER_MODULES=fork_failing_site",
+                       env={"PYTHONPATH": str(tmp_path), "FORK_FAILURES": str(failures)}, timeout=60)
+    [summary] = json.loads(result.stdout)
+    # each page sent while no worker could be started fails alone, counted once; the rest are stored
+    assert summary["outcome"] == "finished" and summary["errors_by_kind"] == {"extraction": failures}
+    assert summary["new"] == pages - failures
+    assert result.stderr.count("Resource temporarily unavailable") == failures
+    assert "Traceback" not in result.stderr

@@ -91,5 +91,18 @@ def test_a_text_that_another_article_has_is_skipped(db):
     assert rows(db)[0].text == first.text
 
 
+@pytest.mark.parametrize("table", ["articles", "article_pages"])
+def test_damaged_raw_html_is_a_one_line_error_naming_its_article(db, table):
+    [first, second, *_] = rows(db)
+    damaged = b"\x28\xb5\x2f\xfd" + b"\x00" * 12  # a Zstandard frame cut short
+    if table == "articles":
+        execute(db, "UPDATE articles SET raw_html = :blob WHERE id = :id", blob=damaged, id=second.id)
+    else:
+        execute(db, "INSERT INTO article_pages (article_id, page, raw_html) VALUES (:id, 2, :blob)",
+                blob=damaged, id=second.id)
+    assert_one_line_error(newscrawl("re-extract", "jfmi", "--db", db),
+                          f"the raw HTML stored for {second.url} is damaged")
+
+
 def test_an_unknown_site(db):
     assert_one_line_error(newscrawl("re-extract", "jfmi", "nosuchsite", "--db", db), "unknown site 'nosuchsite'")
