@@ -24,7 +24,6 @@ import statistics
 import sys
 import tempfile
 import time
-import zlib
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -35,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.runner import FIXTURES  # noqa: E402
 from storage import Store, reader  # noqa: E402
+from storage.compression import compressed  # noqa: E402
 from storage.reader import (  # noqa: E402
     _ARTICLES_FTS, _ARTICLES_FTS_CJK, _SNIPPET_CJK_TOKENS, _SNIPPET_WORDS, _TITLE_WEIGHT, _article_filters)
 from storage.search_text import CJK, query_text  # noqa: E402
@@ -130,7 +130,7 @@ def generate(store: Store, count: int, rng: random.Random) -> dict[str, list[str
                 "url": f"https://{site}.example/{number}.html", "site": site,
                 "title": rng.choice(sentences)[:60], "text": "\n".join(paragraphs), "language": language,
                 "published": date(2015, 1, 1) + timedelta(days=rng.randrange(4000)),
-                "content_hash": f"{number:064x}", "raw_html": zlib.compress(b""),
+                "content_hash": f"{number:064x}", "raw_html": compressed(b""),
                 "first_seen": now, "last_seen": now,
             })
         with store.engine.begin() as connection:
