@@ -14,15 +14,17 @@ pages that come meanwhile wait and leave together, MAX_BATCH_PAGES at most.
 
 Workers are forked from the crawl when the first article comes (a crawl that
 finds none starts no process), so they share its imported code. They ignore
-SIGINT, so that Ctrl-C reaches the crawl alone, which finishes its items and
-then shuts the pool down; and they exit by themselves when the crawl dies
-without doing so (kill -9, the OOM killer), rather than outlive it.
+SIGINT, and SIGTERM from anyone but the crawl, so that Ctrl-C, systemd's stop or
+`timeout` reach the crawl alone, which finishes its items and then shuts the pool
+down; and they exit by themselves when the crawl dies without doing so (kill -9,
+the OOM killer), rather than outlive it.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -220,5 +222,18 @@ def _start_worker(crawl_pid: int) -> None:
     """In a new worker: leave the crawl's signals to the crawl, and end with it."""
     signal.set_wakeup_fd(-1)  # the crawl's event loop listens on that one
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # SIGTERM is taken by a thread of its own, which needs it blocked in every thread (they inherit
+    # this mask). Taken rather than handled: a handler cannot tell who sent it.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    threading.Thread(target=_end_on_sigterm_from, args=(crawl_pid,), daemon=True).start()
     exit_when_orphaned(crawl_pid)
+
+
+def _end_on_sigterm_from(crawl_pid: int) -> None:
+    """Ends the worker on a SIGTERM the crawl sends (its pool ending the workers of a broken pool,
+    which it then waits for); ignores one from anyone else. systemd's stop and `timeout` signal
+    the crawl's whole process group: the crawl, told too, shuts the pool down once the workers have
+    extracted the pages they hold, which would otherwise die with them and be counted as failed."""
+    while True:
+        if signal.sigwaitinfo({signal.SIGTERM}).si_pid == crawl_pid:
+            os._exit(128 + signal.SIGTERM)

@@ -2,15 +2,20 @@
 cannot read is one counted error, never a stuck or failed crawl."""
 
 import json
+import multiprocessing
 import os
+import signal
 import sqlite3
+import subprocess
+import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 
 import pytest
 
 from crawler.extract import SiteRules, extract
-from crawler.extraction_pool import (MAX_BATCH_PAGES, BatchQueue, ExtractionFailed, ExtractionPool, extract_batch,
-                                      extract_page, worker_count)
+from crawler.extraction_pool import (MAX_BATCH_PAGES, BatchQueue, ExtractionFailed, ExtractionPool, _start_worker,
+                                      extract_batch, extract_page, worker_count)
 from storage.near_duplicates import Fingerprint
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import write_recording
@@ -219,3 +224,37 @@ def test_a_worker_that_cannot_be_started_fails_its_pages_alone_and_the_crawl_goe
     assert summary["new"] == pages - failures
     assert result.stderr.count("Resource temporarily unavailable") == failures
     assert "Traceback" not in result.stderr
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_a_worker_ends_on_the_crawls_sigterm_only(tmp_path):
+    """systemd's stop and `timeout` send SIGTERM to the crawl's whole process group: a worker keeps
+    extracting what it holds, for the crawl to shut the pool down; the pool's own SIGTERM (ending
+    the workers of a broken pool, here this process standing for the crawl) ends it."""
+    executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
+                                   initargs=(os.getpid(),))
+    try:
+        worker = executor.submit(os.getpid).result(timeout=30)
+        holding = executor.submit(_pid_after, 1.0)
+        time.sleep(0.2)
+        subprocess.run(["kill", "-TERM", str(worker)], check=True)  # sent by another process
+        assert holding.result(timeout=30) == worker  # the page it held is extracted, not lost
+        os.kill(worker, signal.SIGTERM)  # sent by the crawl
+        deadline = time.monotonic() + 10
+        while not _exited(worker):
+            assert time.monotonic() < deadline, "the worker did not end on the crawl's SIGTERM"
+            time.sleep(0.05)
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _exited(pid: int) -> bool:
+    try:
+        status = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return status == "Z"  # a zombie: exited, not yet reaped by the pool
