@@ -8,11 +8,13 @@ Then, in one run, it times
 - the crawl: `newscrawl crawl bench --replay` into a fresh store, a subprocess,
   wall and CPU time of it and every process it starts (the extraction pool);
 - the loop: `trafilatura.extract(html, url=url, with_metadata=True)` over the same
-  article pages, one process, one page after the other;
+  article pages, one process, one page after the other; half of them before the
+  crawl and half after, as this machine's speed drifts within minutes;
 
 and prints both throughputs (articles per second of wall time), their ratio, how
-long reading commands take on the crawled store (best of three), the cores the crawl kept busy (CPU seconds / wall seconds) and its peak RSS (the
-proportional set size summed over its processes, sampled every 50 ms).
+long reading commands take on the crawled store (best of three), the cores the
+crawl kept busy (CPU seconds / wall seconds) and its peak RSS (the proportional
+set size summed over its processes, sampled twice a second).
 
 Usage: make bench  (or .venv/bin/python bench/crawl.py [--n 5000] [--loop-sample K] [--keep])
 Target (2 cores): crawl >= 2.5x the loop; peak RSS < 400 MB at 50,000 pages.
@@ -255,12 +257,15 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="newscrawl-bench-"))
     try:
         articles = generate(folder, args.n)
+        sample = articles[:args.loop_sample] if args.loop_sample else articles
+        # the machine's speed drifts within minutes: a drift during the crawl weighs on the loop too
+        loop_before = time_loop(sample[:len(sample) // 2])
         crawl = time_crawl(folder)
         if crawl["articles"] != args.n:  # a crawl cut short (a cap, a trap rule) is not the one to time
             sys.exit(f"the crawl stored {crawl['articles']} of the site's {args.n} articles: not comparable")
         commands = time_commands(folder)
-        sample = articles[:args.loop_sample] if args.loop_sample else articles
-        loop = time_loop(sample)
+        loop_after = time_loop(sample[len(sample) // 2:])
+        loop = {name: loop_before[name] + loop_after[name] for name in ("wall", "cpu")}
     finally:
         if not args.keep:
             subprocess.run(["rm", "-rf", str(folder)], check=False)
