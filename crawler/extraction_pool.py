@@ -7,10 +7,10 @@ own process). The reactor's thread only downloads, schedules and writes.
 
 Pages travel to the workers in batches: a message costs the two processes about
 0.1 ms of CPU, so a 10 KB page sent alone costs them 0.12 ms, and 0.03 ms in a
-batch of eight. A batch leaves at once while fewer
-than BATCHES_PER_WORKER are out per worker (so a page is never held back while a
-worker is idle, and a worker never waits for the reactor between two); otherwise the
-pages that come meanwhile wait and leave together, MAX_BATCH_PAGES at most.
+batch of eight. A batch leaves at once while fewer than BATCHES_PER_WORKER are
+out per worker (so a page is never held back while a worker is idle, and a worker
+never waits for the reactor between two); otherwise the pages that come meanwhile
+wait and leave together, MAX_BATCH_PAGES at most.
 
 Workers are forked from the crawl when the first article comes (a crawl that
 finds none starts no process), so they share its imported code. They ignore
@@ -143,7 +143,8 @@ class ExtractionPool:
     def _send(self, batches: list[list[tuple[Call, defer.Deferred]]]) -> None:
         from twisted.internet import reactor  # the one Scrapy installed: importing it earlier would install another
 
-        for batch in batches:
+        while batches:
+            batch = batches.pop(0)
             try:
                 if self._executor is None:
                     self._executor = forked_pool(self.workers, _start_worker, (os.getpid(),))
@@ -156,7 +157,7 @@ class ExtractionPool:
                 if self._executor is not None:
                     self._drop(self._executor)
                 _answer(batch, [exc] * len(batch))
-                self._send(self._queue.done())
+                batches += self._queue.done()
                 continue
             future.add_done_callback(lambda done, batch=batch, executor=executor: reactor.callFromThread(
                 self._batch_done, done, batch, executor))
@@ -222,10 +223,13 @@ def _start_worker(crawl_pid: int) -> None:
     """In a new worker: leave the crawl's signals to the crawl, and end with it."""
     signal.set_wakeup_fd(-1)  # the crawl's event loop listens on that one
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # SIGTERM is taken by a thread of its own, which needs it blocked in every thread (they inherit
-    # this mask). Taken rather than handled: a handler cannot tell who sent it.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    threading.Thread(target=_end_on_sigterm_from, args=(crawl_pid,), daemon=True).start()
+    if hasattr(signal, "sigwaitinfo"):  # not on macOS, where any SIGTERM ends a worker
+        # SIGTERM is taken by a thread of its own, which needs it blocked in every thread (they
+        # inherit this mask). Taken rather than handled: a handler cannot tell who sent it.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        threading.Thread(target=_end_on_sigterm_from, args=(crawl_pid,), daemon=True).start()
+    else:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     exit_when_orphaned(crawl_pid)
 
 
