@@ -6,8 +6,9 @@ Scrapy's filesystem backend writes seven files per page (pickled metadata,
 headers, gzipped body...); this one writes one row: status, URL, headers and
 the compressed body (storage/compression.py), keyed by the request fingerprint,
 in HTTPCACHE_DIR/<store name>.sqlite. Several crawls may use one store at once:
-SQLite's write-ahead log and a busy timeout let them share the file; and a cache file (or a cached
-body) that is lost or damaged only costs full downloads, never a crawl.
+SQLite's write-ahead log and a busy timeout let them share the file; and a cache
+file (or a cached body) that is lost or damaged only costs full downloads, never
+a crawl.
 """
 
 from __future__ import annotations

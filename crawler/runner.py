@@ -139,8 +139,8 @@ def run_crawls(sites: list[str | type[Spider]], settings: Settings, progress: bo
 # request leaves reference cycles behind (Deferreds, coroutines, tasks) that live a few
 # milliseconds, longer than a 700-allocation window: promoted while still in use, once dead they
 # waited for a full collection, which scanned 110,000 objects every two seconds, most of them such
-# garbage. Measured on the 5,000-page bench: the crawl process
-# spent 1.8 s in the collector at 700 and 0.25 s at 50,000, 12% of its CPU, for 5 MB more memory.
+# garbage. Measured on the 5,000-page bench: the crawl process spent 1.8 s in the collector at 700
+# and 0.25 s at 50,000, 12% of its CPU, for 5 MB more memory.
 # Processes forked meanwhile (extraction workers, the store's writer) collect as before: they keep
 # little in flight, and the worker measured 3% slower with the crawl's setting.
 CRAWL_GC_THRESHOLD = 50_000
