@@ -57,6 +57,7 @@ def test_a_process_forked_within_the_block_collects_as_before():
             os._exit(0)
         os.waitpid(child, 0)
         seen_in_child = os.read(reader, 100).decode()
-        os.close(reader), os.close(writer)
+        os.close(reader)
+        os.close(writer)
         assert gc.get_threshold()[0] == before[0] * 10
     assert seen_in_child == repr(before)
