@@ -89,17 +89,22 @@ class BrokenSpider(NewsSpider):
 '''
 
 
+def write_pool_site(folder, numbers) -> None:
+    """A recording in folder of one list page linking an article page for each number."""
+    write_recording(folder, "pool", {
+        f"{HOST}/robots.txt": ("robots.txt", "User-agent: *\nAllow: /\n", "text/plain"),
+        f"{HOST}/news/": ("list.html", "<html><body>" + "".join(
+            f"<a href='{HOST}/news/a{n}.html'>{n}</a>" for n in numbers) + "</body></html>", "text/html"),
+        **{f"{HOST}/news/a{n}.html": (f"a{n}.html", ARTICLE.format(title=f"Water plan {n} approved", text=(
+            f"The county board approved water plan {n} for next year after a long debate. " * 5)), "text/html")
+           for n in numbers},
+    })
+
+
 @pytest.fixture
 def site_with_a_broken_rule(tmp_path):
     """A recorded site of two articles and a spider module whose body selector is broken."""
-    write_recording(tmp_path / "site", "pool", {
-        f"{HOST}/robots.txt": ("robots.txt", "User-agent: *\nAllow: /\n", "text/plain"),
-        f"{HOST}/news/": ("list.html", f"<html><body><a href='{HOST}/news/a1.html'>1</a>"
-                                       f"<a href='{HOST}/news/a2.html'>2</a></body></html>", "text/html"),
-        **{f"{HOST}/news/a{n}.html": (f"a{n}.html", ARTICLE.format(title=f"Water plan {n} approved", text=(
-            f"The county board approved water plan {n} for next year after a long debate. " * 5)), "text/html")
-           for n in (1, 2)},
-    })
+    write_pool_site(tmp_path / "site", (1, 2))
     (tmp_path / "broken_site.py").write_text(BROKEN_SITE)
     return tmp_path
 
@@ -153,14 +158,7 @@ class DyingSpider(NewsSpider):
 
 def test_a_worker_that_dies_fails_its_pages_alone_and_a_new_one_takes_the_next(tmp_path):
     pages = 12
-    write_recording(tmp_path / "site", "pool", {
-        f"{HOST}/robots.txt": ("robots.txt", "User-agent: *\nAllow: /\n", "text/plain"),
-        f"{HOST}/news/": ("list.html", "<html><body>" + "".join(
-            f"<a href='{HOST}/news/a{n}.html'>{n}</a>" for n in range(pages)) + "</body></html>", "text/html"),
-        **{f"{HOST}/news/a{n}.html": (f"a{n}.html", ARTICLE.format(title=f"Water plan {n} approved", text=(
-            f"The county board approved water plan {n} for next year after a long debate. " * 5)), "text/html")
-           for n in range(pages)},
-    })
+    write_pool_site(tmp_path / "site", range(pages))
     (tmp_path / "dying_site.py").write_text(DYING_SITE)
     result = newscrawl("crawl", "pool", "--replay", str(tmp_path / "site"), "--db", f"sqlite:///{tmp_path / 'a.db'}",
                        "--json", "-s", "NEWSCRAWL_EXTRACT_WORKERS=1", "-s", "SPIDER_MODULES=dying_site",
@@ -205,14 +203,7 @@ class PoolSpider(NewsSpider):
 
 def test_a_worker_that_cannot_be_started_fails_its_pages_alone_and_the_crawl_goes_on(tmp_path):
     pages, failures = 12, 3  # more failed starts than batches a worker may have out
-    write_recording(tmp_path / "site", "pool", {
-        f"{HOST}/robots.txt": ("robots.txt", "User-agent: *\nAllow: /\n", "text/plain"),
-        f"{HOST}/news/": ("list.html", "<html><body>" + "".join(
-            f"<a href='{HOST}/news/a{n}.html'>{n}</a>" for n in range(pages)) + "</body></html>", "text/html"),
-        **{f"{HOST}/news/a{n}.html": (f"a{n}.html", ARTICLE.format(title=f"Water plan {n} approved", text=(
-            f"The county board approved water plan {n} for next year after a long debate. " * 5)), "text/html")
-           for n in range(pages)},
-    })
+    write_pool_site(tmp_path / "site", range(pages))
     (tmp_path / "fork_failing_site.py").write_text(FORK_FAILING_SITE)
     result = newscrawl("crawl", "pool", "--replay", str(tmp_path / "site"), "--db", f"sqlite:///{tmp_path / 'a.db'}",
                        "--json", "-s", "NEWSCRAWL_EXTRACT_WORKERS=1", "-s", "NEWSCRAWL_WRITER_PROCESS=False",
