@@ -13,7 +13,7 @@ import importlib
 _MODULE_OF = {
     **dict.fromkeys(["DEFAULT_URL", "RunCounts", "SiteSummary", "StoreError", "StoreReader", "database_file"],
                     "storage.reader"),
-    **dict.fromkeys(["EXTRACTED_FIELDS", "ArticleRecord", "FailedPageRecord", "SaveOutcome", "Saved", "Store"],
+    **dict.fromkeys(["EXTRACTED_FIELDS", "ArticleRecord", "DamagedPages", "FailedPageRecord", "SaveOutcome", "Saved", "Store"],
                     "storage.store"),
 }
 

@@ -65,6 +65,16 @@ class ArticleRecord:
 
 
 @dataclass(frozen=True)
+class DamagedPages:
+    """A stored article or failed page whose raw HTML cannot be read back (a disk fault, a hand
+    edit): what stored_pages() and failed_pages() yield in its place, so that one of them does
+    not stop a pass over the rest."""
+
+    url: str
+    reason: str  # StoreError's message, naming the URL
+
+
+@dataclass(frozen=True)
 class FailedPageRecord:
     """An article page extraction failed on, kept to be extracted again (`newscrawl re-extract`)."""
 
@@ -233,17 +243,22 @@ class Store(StoreReader):
             blob = session.scalar(select(Article.raw_html).where(Article.url == url))
         return _html(blob, url) if blob is not None else None
 
-    def stored_pages(self, site: str) -> Iterator[ArticleRecord]:
-        """A site's articles as stored, each with the raw HTML of all its pages: what re-extraction reads."""
+    def stored_pages(self, site: str) -> Iterator[ArticleRecord | DamagedPages]:
+        """A site's articles as stored, each with the raw HTML of all its pages: what re-extraction
+        reads. An article whose HTML cannot be read comes as DamagedPages."""
         with self._session() as session:
             articles = session.scalars(select(Article).where(Article.site == site).order_by(Article.id))
             for chunk in articles.yield_per(100).partitions():
-                further = _further_pages(session, ArticlePage, ArticlePage.article_id,
-                                         {article.id: article.url for article in chunk})
+                further = _further_pages(session, ArticlePage, ArticlePage.article_id, [article.id for article in chunk])
                 for article in chunk:
-                    yield _from_article(ArticleRecord, article, html=_html(article.raw_html, article.url),
-                                        near_duplicate_keys=None,
-                                        more_pages=further.get(article.id, ()))
+                    try:
+                        html = _html(article.raw_html, article.url)
+                        more_pages = tuple(_html(blob, article.url) for blob in further.get(article.id, ()))
+                    except StoreError as exc:
+                        yield DamagedPages(article.url, str(exc))
+                        continue
+                    yield _from_article(ArticleRecord, article, html=html, near_duplicate_keys=None,
+                                        more_pages=more_pages)
 
     def update_extraction(self, record: ArticleRecord, *, dry_run: bool = False) -> str | None:
         """Overwrite what extraction yields (EXTRACTED_FIELDS) of the article stored at
@@ -278,18 +293,22 @@ class Store(StoreReader):
             session.add_all(FailedPagePage(failed_page_id=kept[url].id, page=number, raw_html=_compressed(html))
                             for url, page in latest.items() for number, html in enumerate(page.pages[1:], start=2))
 
-    def failed_pages(self, site: str) -> Iterator[FailedPageRecord]:
-        """The site's kept failed pages, with the HTML of all their pages, oldest failure first."""
+    def failed_pages(self, site: str) -> Iterator[FailedPageRecord | DamagedPages]:
+        """The site's kept failed pages, with the HTML of all their pages, oldest failure first.
+        One whose HTML cannot be read comes as DamagedPages."""
         with self._session() as session:
             kept = session.scalars(select(FailedPage).where(FailedPage.site == site)
                                    .order_by(FailedPage.failed_at, FailedPage.id))
             for chunk in kept.yield_per(100).partitions():
                 further = _further_pages(session, FailedPagePage, FailedPagePage.failed_page_id,
-                                         {page.id: page.url for page in chunk})
+                                         [page.id for page in chunk])
                 for page in chunk:
-                    yield FailedPageRecord(page.url, page.site, (_html(page.raw_html, page.url),
-                                                                 *further.get(page.id, ())),
-                                           page.reason, page.run_id, page.failed_at)
+                    try:
+                        pages = tuple(_html(blob, page.url) for blob in (page.raw_html, *further.get(page.id, ())))
+                    except StoreError as exc:
+                        yield DamagedPages(page.url, str(exc))
+                        continue
+                    yield FailedPageRecord(page.url, page.site, pages, page.reason, page.run_id, page.failed_at)
 
     def forget_failed_page(self, url: str) -> bool:
         """Drop the failed page kept under this (canonical) URL; False when none is."""
@@ -420,15 +439,14 @@ def _forget_failed_pages(session: Session, urls: list[str]) -> int:
     return forgotten
 
 
-def _further_pages(session: Session, model, owner, owners: dict[int, str]) -> dict[int, tuple[str, ...]]:
-    """The HTML of the further pages (model: ArticlePage or FailedPagePage) of the rows whose ids
-    (owner: the model's column naming them) are owners' keys (their URLs its values), by owner,
-    in page order."""
+def _further_pages(session: Session, model, owner, owner_ids: list[int]) -> dict[int, list[bytes]]:
+    """The stored (compressed) HTML of the further pages (model: ArticlePage or FailedPagePage)
+    of the rows with these ids (owner: the model's column naming them), by owner, in page order."""
     pages = defaultdict(list)
-    for owner_id, blob in session.execute(select(owner, model.raw_html).where(owner.in_(list(owners)))
+    for owner_id, blob in session.execute(select(owner, model.raw_html).where(owner.in_(owner_ids))
                                           .order_by(owner, model.page)):
-        pages[owner_id].append(_html(blob, owners[owner_id]))
-    return {owner_id: tuple(html) for owner_id, html in pages.items()}
+        pages[owner_id].append(blob)
+    return pages
 
 
 def _compressed(html: str) -> bytes:

@@ -8,11 +8,12 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from storage import ArticleRecord, FailedPageRecord, Store
+from storage import ArticleRecord, DamagedPages, FailedPageRecord, Store
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import write_recording
-from tests.test_re_extract import execute
+from tests.test_re_extract import DAMAGED, execute
 
 HOST = "https://failing.example"
 ARTICLE = ("<html><head><title>{title}</title></head><body><h1>{title}</h1>"
@@ -181,4 +182,21 @@ def test_a_failed_page_is_replaced_by_its_newest_failure_and_forgotten_once_stor
     [stored] = store.stored_pages("failing")
     assert (stored.html, stored.more_pages) == ("<p>1b</p>", ("<p>2b</p>",))
     assert not store.forget_failed_page(url)
+    store.close()
+
+
+def test_a_failed_page_whose_html_is_damaged_comes_named_among_the_others(store_url):
+    """On SQLite and on PostgreSQL: one unreadable failed page does not stop re-extraction's pass."""
+    store = Store(store_url)
+    urls = [f"{HOST}/news/a{number}.html" for number in (4, 5, 6)]
+    store.keep_failed_pages([FailedPageRecord(url, "failing", (f"<p>{url}</p>", "<p>2</p>"), "an error")
+                             for url in urls])
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE failed_page_pages SET raw_html = :blob WHERE failed_page_id = "
+                                "(SELECT id FROM failed_pages WHERE url = :url)"), {"blob": DAMAGED, "url": urls[1]})
+    kept = list(store.failed_pages("failing"))
+    assert [page.url for page in kept] == urls
+    assert isinstance(kept[1], DamagedPages) and f"the raw HTML stored for {urls[1]} is damaged" in kept[1].reason
+    assert [page.pages for page in (kept[0], kept[2])] == [(f"<p>{urls[0]}</p>", "<p>2</p>"),
+                                                           (f"<p>{urls[2]}</p>", "<p>2</p>")]
     store.close()

@@ -6,7 +6,7 @@ import zlib
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage import Store
+from storage import FailedPageRecord, Store
 from storage.store import text_hash
 from tests.cli_runner import newscrawl
 from tests.test_cli import assert_one_line_error
@@ -91,17 +91,40 @@ def test_a_text_that_another_article_has_is_skipped(db):
     assert rows(db)[0].text == first.text
 
 
-@pytest.mark.parametrize("table", ["articles", "article_pages"])
-def test_damaged_raw_html_is_a_one_line_error_naming_its_article(db, table):
-    [first, second, *_] = rows(db)
-    damaged = b"\x28\xb5\x2f\xfd" + b"\x00" * 12  # a Zstandard frame cut short
+DAMAGED = b"\x28\xb5\x2f\xfd" + b"\x00" * 12  # a Zstandard frame cut short
+
+
+@pytest.mark.parametrize("table", ["articles", "article_pages", "failed_pages"])
+def test_a_page_whose_html_is_damaged_is_named_and_kept_while_the_rest_is_re_extracted(db, table):
+    [first, second, *_] = crawled = rows(db)
+    damaged_url = second.url
+    buggy = first.text + BUGGY_TEXT
+    execute(db, "UPDATE articles SET text = :text, content_hash = :hash WHERE id = :id",
+            text=buggy, hash=text_hash(buggy), id=first.id)
     if table == "articles":
-        execute(db, "UPDATE articles SET raw_html = :blob WHERE id = :id", blob=damaged, id=second.id)
-    else:
+        execute(db, "UPDATE articles SET raw_html = :blob WHERE id = :id", blob=DAMAGED, id=second.id)
+    elif table == "article_pages":  # a further page of the article
         execute(db, "INSERT INTO article_pages (article_id, page, raw_html) VALUES (:id, 2, :blob)",
-                blob=damaged, id=second.id)
-    assert_one_line_error(newscrawl("re-extract", "jfmi", "--db", db),
-                          f"the raw HTML stored for {second.url} is damaged")
+                blob=DAMAGED, id=second.id)
+    else:  # a page a crawl failed to extract, kept to be retried
+        damaged_url = second.url + "?kept"
+        store = Store(db, create=False)
+        store.keep_failed_pages([FailedPageRecord(damaged_url, "jfmi", ("<p>page</p>",), "an error")])
+        store.close()
+        execute(db, "UPDATE failed_pages SET raw_html = :blob", blob=DAMAGED)
+    damaged_row = rows(db)[1]
+
+    result = newscrawl("re-extract", "jfmi", "--db", db)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [error] = result.stderr.strip().splitlines()
+    assert error.startswith("newscrawl: the stored HTML of 1 page cannot be read")
+    assert f"damaged, kept: the raw HTML stored for {damaged_url} is damaged" in result.stdout
+    assert rows(db)[0].text == first.text  # the article after it was re-extracted all the same
+    assert rows(db)[1] == damaged_row and rows(db)[2:] == crawled[2:]
+
+    done = newscrawl("re-extract", "jfmi", "--json", "--db", db)
+    assert done.returncode == 1
+    assert list(json.loads(done.stdout)["sites"]["jfmi"]["damaged"]) == [damaged_url]
 
 
 def test_an_unknown_site(db):

@@ -1,12 +1,13 @@
 """newscrawl re-extract [SITE ...] [--dry-run] [--json]"""
 
+import sys
 from dataclasses import asdict, dataclass, field, replace
 
 from crawler import runner
 from crawler.commands.common import (add_db_option, add_json_option, add_sites_file_option, known_sites, print_json,
                                      print_table, spider_class, store_url, use_sites_file)
 from crawler.extraction_pool import ExtractionFailed, extract_article
-from storage import EXTRACTED_FIELDS, ArticleRecord, Store
+from storage import EXTRACTED_FIELDS, ArticleRecord, DamagedPages, Store
 
 HELP = ("run the current extraction over the stored raw HTML (no network) and update what changed, "
         "so a fixed site rule reaches articles crawled before; retry the pages extraction failed on")
@@ -25,6 +26,8 @@ class SiteReport:
     failed_pages: int = 0  # kept failed pages retried
     now_stored: list[str] = field(default_factory=list)  # failed pages that extract now: stored as articles
     still_failing: dict[str, str] = field(default_factory=dict)  # failed page's URL -> why: kept
+    # URL -> why its stored HTML cannot be read (articles and failed pages): left as they are
+    damaged: dict[str, str] = field(default_factory=dict)
 
 
 def add_arguments(parser) -> None:
@@ -49,6 +52,11 @@ def run(args) -> int:
         print_json({"dry_run": args.dry_run, "sites": {site: asdict(report) for site, report in reports.items()}})
     else:
         print_report(reports, args.dry_run)
+    damaged = sum(len(report.damaged) for report in reports.values())
+    if damaged:  # the rest was re-extracted; a scheduled run must still not look clean
+        print(f"newscrawl: the stored HTML of {damaged} page{'s' if damaged > 1 else ''} cannot be read "
+              "(named in the report); they were left as they are: restore the store from a copy", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -57,6 +65,9 @@ def re_extract(store: Store, site: str, rules, dry_run: bool) -> SiteReport:
     report = SiteReport()
     for stored in store.stored_pages(site):
         report.checked += 1
+        if isinstance(stored, DamagedPages):
+            report.damaged[stored.url] = stored.reason
+            continue
         try:
             article = extract_article([stored.html, *stored.more_pages], stored.url, rules)
         except ExtractionFailed as exc:  # a broken rule must not wipe a good article either
@@ -84,6 +95,9 @@ def retry_failed_pages(store: Store, site: str, rules, dry_run: bool, report: Si
     is a duplicate, forgotten too; the others are kept, with why."""
     for failed in store.failed_pages(site):
         report.failed_pages += 1
+        if isinstance(failed, DamagedPages):
+            report.damaged[failed.url] = failed.reason
+            continue
         try:
             article = extract_article(list(failed.pages), failed.url, rules)
         except ExtractionFailed as exc:
@@ -115,6 +129,7 @@ def print_report(reports: dict[str, SiteReport], dry_run: bool) -> None:
     rows["failed pages"] = [report.failed_pages for report in reports.values()]
     rows["  now stored"] = [len(report.now_stored) for report in reports.values()]
     rows["  still failing"] = [len(report.still_failing) for report in reports.values()]
+    rows["damaged HTML, kept"] = [len(report.damaged) for report in reports.values()]
     print_table([("", *reports)] + [(label, *values) for label, values in rows.items()])
     for report in reports.values():
         for url in report.now_empty:
@@ -127,5 +142,7 @@ def print_report(reports: dict[str, SiteReport], dry_run: bool) -> None:
             print(f"failed page now stored: {url}")
         for url, reason in report.still_failing.items():
             print(f"failed page still failing, kept: {url}: {reason}")
+        for reason in report.damaged.values():  # (the reason names the URL)
+            print(f"damaged, kept: {reason}")
     if dry_run:
         print("dry run: nothing was changed")
