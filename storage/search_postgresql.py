@@ -3,8 +3,9 @@
 A query is words (all must occur), "phrases", prefix*, OR, NOT and title:word, as FTS5 reads
 them (NOT binds closest, then AND, then OR). On PostgreSQL:
 - a term in a language with spaces goes through the `english` text-search configuration
-  (stemmed, as words): a GIN index over the title (weight A) and the text (weight B), made by
-  migration 0008, finds it, ts_rank ranks it with a title match worth TITLE_WEIGHT body ones;
+  (stemmed, as words): a GIN index over the title (weight A) and the text (weight B), a stored
+  column since migration 0011, finds it, ts_rank ranks it with a title match worth TITLE_WEIGHT
+  body ones;
 - a Chinese term, of any length, matches exactly the articles that contain it as it is
   written (Chinese has no spaces to make words of): a substring match, which pg_trgm's
   GIN indexes answer for terms of 3 characters and more.
@@ -26,9 +27,9 @@ SNIPPET_WORDS = 24
 SNIPPET_CHARACTERS = 40  # either side of a Chinese match
 # ts_rank's weights, {D, C, B, A}: the text is B, the title A
 _RANK_WEIGHTS = literal_column(f"'{{0, 0, {1 / TITLE_WEIGHT}, 1}}'::float4[]")
-# The same expression as the GIN index of migration 0008, so that the planner uses the index.
-DOCUMENT = literal_column("(setweight(to_tsvector('english'::regconfig, articles.title), 'A') || "
-                          "setweight(to_tsvector('english'::regconfig, articles.text), 'B'))")
+# The weighted title and text as a tsvector: a column PostgreSQL generates and keeps (migration
+# 0011), GIN-indexed, so that neither ts_rank nor a phrase's recheck parses a text again.
+DOCUMENT = literal_column("articles.search_document")
 _CONFIG = literal_column("'english'::regconfig")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _TOKEN = re.compile(r'\s*(?:"(?P<phrase>[^"]*)"|(?P<open>")|(?P<bare>[^\s"]+))')

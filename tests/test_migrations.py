@@ -201,3 +201,36 @@ def test_0009_adds_the_page_tables_to_a_filled_0008_store_and_downgrades(tmp_pat
     assert not {"article_pages", "failed_pages", "failed_page_pages"} & set(inspect(engine).get_table_names())
     assert rows(url, "articles", list(OLD_ARTICLES[0])) == OLD_ARTICLES
     engine.dispose()
+
+
+def test_0011_stores_the_postgresql_search_document_of_every_article_and_downgrades(postgres):
+    """Upgrading a filled 0010 store: every article gets its tsvector column, search reads it and
+    ranks as before; the expression index is gone, and comes back with a downgrade."""
+    from alembic import command
+
+    url = postgres.new_database()
+    engine = create_engine(url)
+    migrations.upgrade(engine, "0010")
+    english = [article for article in OLD_ARTICLES if article["language"] != "zh"]
+    with engine.begin() as connection:
+        insert(connection, "articles", [{**article, "raw_html": b""} for article in english])
+    result = newscrawl("db", "upgrade", "--db", url)
+    assert result.returncode == 0, result.stderr
+
+    with engine.connect() as connection:
+        stored = connection.execute(text(  # what 0008's index held, for every article
+            "SELECT id, search_document::text, search_document = setweight(to_tsvector('english', title), 'A') "
+            "|| setweight(to_tsvector('english', text), 'B') FROM articles ORDER BY id")).all()
+    assert [(id_, same) for id_, _, same in stored] == [(1, True), (3, True)]
+    assert "'parti':1A,8B" in stored[0][1]  # stemmed, in the title (A) and in the text (B), placed
+    indexes = {index["name"] for index in inspect(engine).get_indexes("articles")}
+    assert "ix_articles_search_document" in indexes and "ix_articles_search" not in indexes
+    store = Store(url, create=False)
+    assert [hit.url for hit in store.search("party")] == [english[0]["url"]]
+    assert [hit.url for hit in store.search('"undated notice"')] == [english[1]["url"]]
+    store.close()
+
+    command.downgrade(migrations._config(engine), "0010")
+    assert "search_document" not in {column["name"] for column in inspect(engine).get_columns("articles")}
+    assert "ix_articles_search" in {index["name"] for index in inspect(engine).get_indexes("articles")}
+    engine.dispose()
