@@ -10,7 +10,10 @@ with the query newscrawl ran before (which asked bm25 again while marking the be
 looked every match up in the articles table to filter it), whose results and scores must be
 the same; p50/p95 are printed for all three, with their ratios.
 Target: p95 < 50 ms at 100,000 articles.
-Usage: make bench  (or .venv/bin/python bench/search.py [--n ARTICLES] [--rounds N])
+With --postgresql, the store is then copied (`newscrawl db copy`) into a PostgreSQL server of
+its own (tests/servers.py) and the same queries are timed there too (no target: it ranks
+every match with ts_rank, and reads Chinese terms in the texts).
+Usage: make bench  (or .venv/bin/python bench/search.py [--n ARTICLES] [--rounds N] [--postgresql])
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import os
 import random
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -187,6 +191,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="articles in the generated store (default 100000)")
     parser.add_argument("--rounds", type=int, default=5, help="times each query is run (default 5)")
+    parser.add_argument("--postgresql", action="store_true", help="time the same queries on a PostgreSQL copy too")
     args = parser.parse_args()
     rng = random.Random(11)
     with tempfile.TemporaryDirectory(prefix="newscrawl-bench-") as folder:
@@ -211,6 +216,8 @@ def main() -> None:
                 assert [hit.score for hit in hits] == scores, ("ranking changed", query, filters)
         matches = {(query, str(filters)): count_matches(store, query) for query, filters in queries}
         store.close()
+        if args.postgresql:
+            on_postgresql = time_on_postgresql(store.url, queries, args.rounds)
     print(f"\n{'query':32}{'filters':28}{'matches':>8}{'median ms':>10}")
     for (query, filters), times in per_query.items():
         print(f"{query:32}{filters.replace('datetime.', ''):28}{matches[query, filters]:8}"
@@ -221,6 +228,8 @@ def main() -> None:
                         ("search before", before)):
         p50, p95 = percentiles(times)
         print(f"{name:32}{p50:8.1f}{p95:8.1f}")
+    if args.postgresql:
+        print(f"{'search on PostgreSQL':32}" + "".join(f"{cut:8.1f}" for cut in percentiles(on_postgresql)))
     p95 = percentiles(now)[1]
     print(f"p50, p95 before / now: {percentiles(before)[0] / percentiles(now)[0]:.1f}x, "
           f"{percentiles(before)[1] / p95:.1f}x; in one stretch / now: "
@@ -229,6 +238,27 @@ def main() -> None:
     # search uses every core (StoreReader._rank_in_parts): other jobs on the machine slow it down
     print(f"{os.cpu_count()} cores, load average over the last 1/5/15 minutes: "
           + ", ".join(f"{load:.1f}" for load in os.getloadavg()))
+
+
+def time_on_postgresql(source: str, queries: list, rounds: int) -> list[float]:
+    """The seconds of each search of the queries, `rounds` times, on a PostgreSQL copy of the store."""
+    from tests.servers import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        target = server.new_database()
+        seconds, _ = timed(lambda: subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "db", "copy", "--db", source, "--to", target], check=True,
+            stdout=subprocess.DEVNULL))
+        print(f"copied into PostgreSQL in {seconds:.0f} s")
+        store = Store(target, create=False)
+        times = [timed(lambda: store.search(query, **filters))[0]
+                 for _ in range(rounds) for query, filters in queries]
+        store.close()
+        return times
+    finally:
+        server.stop()
+
 
 def count_matches(store: Store, query: str) -> int:
     """How many articles match, whatever the filters: what a ranked search has to score."""
