@@ -671,6 +671,9 @@ def _body_lines(container, tree, url: str, rules: SiteRules) -> list[str]:
         etree.SubElement(page, "body").append(copy.deepcopy(container))
     elif rules.body:
         return []
+    # Comments go, the text after them stays: React splits a sentence with <!-- -->, and trafilatura,
+    # which drops comments itself when it parses a page, loses what follows one in a tree it is given.
+    etree.strip_tags(page, etree.Comment, etree.ProcessingInstruction)
     options = copy.copy(_trafilatura_options(in_container=container is not None))
     options.source = url  # as trafilatura's own command line does for each file: it names the page in its log
     text = trafilatura.extract(page, options=options) or ""  # trafilatura works on a copy: the tree is parsed once

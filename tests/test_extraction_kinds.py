@@ -1,0 +1,41 @@
+"""Kinds of page on which the generic extraction failed in public benchmarks with ground truth
+(the Article Extraction Benchmark's news pages, htmldate's date-annotated pages): each kind as a
+small page of our own (invented text, the same structure) with its right values."""
+
+from datetime import date
+
+import pytest
+
+from crawler.extract import extract
+
+SENTENCES = ["The harbour board met on Tuesday to weigh the cost of a second quay for the ferries, which have outgrown "
+             "the old one since the island's new school opened and the morning crossings began to run full.",
+             "Its members asked the engineers for two more surveys of the seabed before any vote on the plans.",
+             "A decision is now expected in the spring, after the surveys and a public hearing in the town hall.",
+             "Fishermen said the works would close the northern channel for most of a season, and asked for help."]
+
+
+def page(body: str, head: str = "", title: str = "Harbour Board Delays Quay Vote") -> str:
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title} | Port News</title>'
+            f"{head}</head><body><nav><a href='/'>Home</a> <a href='/news/'>News</a></nav>{body}"
+            "<footer>Copyright 2019-2025 Port News. All rights reserved.</footer></body></html>")
+
+
+# -- comments inside the text ----------------------------------------------------------------
+
+
+def react_paragraph(sentence: str) -> str:
+    """A paragraph as React renders one: its text in runs split by empty comments, a link among them."""
+    words = sentence.split(" ")
+    runs = "<!-- -->".join(" " + " ".join(words[i:i + 4]) for i in range(5, len(words), 4))
+    return f'<p>{" ".join(words[:3])} <a href="/board.html">{" ".join(words[3:5])}</a>{runs}</p>'
+
+
+
+@pytest.mark.parametrize("box", ['<div class="article-content">{}</div>', "<article>{}</article>",
+                                 '<div class="story">{}</div>'])
+def test_text_split_by_comments_is_read_whole(box):
+    paragraphs = f"<p>{SENTENCES[0]}</p>" + "".join(map(react_paragraph, SENTENCES[1:]))
+    body = "<h1>Harbour Board Delays Quay Vote</h1>" + box.format(paragraphs)
+    assert extract(page(body), "https://news.example.org/2024/03/05/quay.html").text.split("\n") == SENTENCES
+
