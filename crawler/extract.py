@@ -339,7 +339,8 @@ def _published(tree, lines: list[dict[str, str]], rules: SiteRules, url: str) ->
             return shown
     if rules.byline:
         return None  # the site's date line has no date: better none than the footer's
-    known = _declared_date(tree) or _parse_url_date(url)
+    url_date = _parse_url_date(url)
+    known = _site_day(_declared_date(tree), url_date) or url_date
     if known:
         return known
     # url="": htmldate would otherwise put the URL's date (or the canonical link's) first
@@ -354,27 +355,52 @@ _PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:pu
                    "parsely-pub-date", "article.published", "firstpublisheddate")
 
 
-def _declared_date(tree) -> date | None:
-    """The publication date the page declares: JSON-LD datePublished (the schema.org record
-    of the article, which real pages keep truer than their Open Graph tags), <meta> tags,
-    <time pubdate>."""
-    found = _parse_date(_json_ld_published([script.text or "" for script in _JSON_LD(tree)]))
+def _declared_date(tree) -> tuple[date, str] | None:
+    """The publication date the page declares, with the text that gives it: JSON-LD datePublished
+    (the schema.org record of the article, which real pages keep truer than their Open Graph tags),
+    <meta> tags, <time pubdate>."""
+    declared = _json_ld_published([script.text or "" for script in _JSON_LD(tree)])
+    found = _parse_date(declared)
     if found:
-        return found
-    declared = {}
+        return found, declared
+    metas = {}
     for meta in tree.xpath("//meta[@content]"):
         for key in (meta.get("property"), meta.get("name"), meta.get("itemprop")):
             if key:
-                declared.setdefault(key.strip().lower(), meta.get("content"))
+                metas.setdefault(key.strip().lower(), meta.get("content"))
     for name in _PUBLISHED_META:
-        found = _parse_date(declared.get(name) or "")
+        found = _parse_date(metas.get(name) or "")
         if found:
-            return found
+            return found, metas[name]
     for element in tree.xpath('//time[@pubdate] | //*[@itemprop="datePublished"]'):
-        found = _parse_date(element.get("datetime") or element.get("content") or element.text_content())
+        declared = element.get("datetime") or element.get("content") or element.text_content()
+        found = _parse_date(declared)
         if found:
-            return found
+            return found, declared
     return None
+
+
+# A time of day in UTC: "2023-11-09T01:09:55Z", "…T23:01:00+00:00", "… 05:30 GMT".
+_UTC_TIME = re.compile(r"(?<!\d)(\d{1,2}):\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]00:?00|UTC|GMT)(?![\w:])", re.IGNORECASE)
+# How far from UTC a site's clock may be: a UTC hour before this may still be the day before where
+# the site is (the Americas), one from the other on the day after (Europe, Asia, Oceania).
+_DAY_BEFORE_UNTIL, _DAY_AFTER_FROM = 10, 13
+
+
+def _site_day(declared: tuple[date, str] | None, url_date: date | None) -> date | None:
+    """The declared publication date, on the site's own calendar: a timestamp in UTC late in the
+    evening or early in the morning falls on another day than the one the site published it on,
+    which its URL names (/2023/11/08/ for "2023-11-09T01:09:55Z")."""
+    if declared is None:
+        return None
+    found, text = declared
+    utc = _UTC_TIME.search(text)
+    if utc and url_date is not None:
+        hour = int(utc.group(1))
+        if (url_date - found).days == -1 and hour < _DAY_BEFORE_UNTIL \
+                or (url_date - found).days == 1 and hour >= _DAY_AFTER_FROM:
+            return url_date
+    return found
 
 
 _JSON_LD = etree.XPath('//script[@type="application/ld+json"]')

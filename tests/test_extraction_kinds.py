@@ -39,3 +39,40 @@ def test_text_split_by_comments_is_read_whole(box):
     body = "<h1>Harbour Board Delays Quay Vote</h1>" + box.format(paragraphs)
     assert extract(page(body), "https://news.example.org/2024/03/05/quay.html").text.split("\n") == SENTENCES
 
+
+# -- the publication day: a UTC timestamp and the site's own calendar ----------------------------
+
+ARTICLE = "<article><h1>Harbour Board Delays Quay Vote</h1>" + "".join(f"<p>{s}</p>" for s in SENTENCES) + "</article>"
+
+
+def json_ld(published: str) -> str:
+    return ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+            f'"headline": "Harbour Board Delays Quay Vote", "datePublished": "{published}"}}</script>')
+
+
+def og_time(published: str) -> str:
+    return f'<meta property="article:published_time" content="{published}">'
+
+
+@pytest.mark.parametrize("head, url, expected", [
+    # an evening story in the Americas is on the next day in UTC; its URL names the site's day
+    (json_ld("2024-03-06T02:15:00Z"), "https://news.example.org/2024/03/05/quay.html", date(2024, 3, 5)),
+    (og_time("2024-03-06T04:40:00+00:00"), "https://news.example.org/2024/03/05/quay.html", date(2024, 3, 5)),
+    # a story published after midnight in Europe or Asia is on the day before in UTC
+    (json_ld("2024-03-05T23:01:00.000Z"), "https://news.example.org/2024/03/06/quay/", date(2024, 3, 6)),
+    (og_time("2024-03-05 16:30 GMT"), "https://news.example.org/2024-03-06/quay.html", date(2024, 3, 6)),
+    # the timestamp's day stands: midday UTC, a timestamp in local time, a URL of another week, no URL date
+    (json_ld("2024-03-06T11:00:00Z"), "https://news.example.org/2024/03/05/quay.html", date(2024, 3, 6)),
+    (json_ld("2024-03-06T01:15:00+01:00"), "https://news.example.org/2024/03/05/quay.html", date(2024, 3, 6)),
+    (json_ld("2024-03-06T02:15:00Z"), "https://news.example.org/2024/02/27/quay.html", date(2024, 3, 6)),
+    (json_ld("2024-03-06T02:15:00Z"), "https://news.example.org/news/quay.html", date(2024, 3, 6)),
+])
+def test_a_utc_timestamp_near_midnight_gives_way_to_the_sites_day_in_the_url(head, url, expected):
+    assert extract(page(ARTICLE, head=head), url).published == expected
+
+
+def test_the_date_line_shown_still_beats_both():
+    byline = '<p class="byline">Published: March 4, 2024</p>'
+    article = ARTICLE.replace("</h1>", "</h1>" + byline)
+    html = page(article, head=json_ld("2024-03-06T02:15:00Z"))
+    assert extract(html, "https://news.example.org/2024/03/05/quay.html").published == date(2024, 3, 4)
