@@ -72,7 +72,10 @@ _PAGER_ITEM = r"(?:\d{1,3}|上一页|下一页|首页|尾页|末页|prev(?:ious)
 # Lines that are page furniture wherever they appear, whatever the site.
 _BOILERPLATE_LINES = re.compile(
     r"^(?:"
-    r"share(?: to)?\s*[:：]?.*|分享到\s*[:：]?.*"           # share bars
+    # share bars: "Share", "Share to: WeChat Weibo", "Share on Facebook | Twitter"; not a sentence that starts
+    # with "Shares" or "Share", which has sentence punctuation or more words
+    r"share\b(?:\s+(?:to|this|on|via|with|it|article|story|post|page))*\s*[:：]?(?:\s*[^\s,.;?!]+(?:\s+[^\s,.;?!]+){0,7})?"
+    r"|分享到\s*[:：]?.*"
     r"|(?:font(?: size)?\s*[:：]?\s*)?big\s*middle\s*small|字号\s*[:：]?\s*[大中小\s]*"  # font-size switches
     r"|(?:【?\s*(?:打印|关闭|print|close)\s*】?\s*\|?\s*)+"  # print / close buttons
     r"|related (?:links|news|articles)|相关链接|相关新闻"

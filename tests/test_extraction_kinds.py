@@ -76,3 +76,20 @@ def test_the_date_line_shown_still_beats_both():
     article = ARTICLE.replace("</h1>", "</h1>" + byline)
     html = page(article, head=json_ld("2024-03-06T02:15:00Z"))
     assert extract(html, "https://news.example.org/2024/03/05/quay.html").published == date(2024, 3, 4)
+
+
+# -- a paragraph that starts like a share bar --------------------------------------------------
+
+
+@pytest.mark.parametrize("paragraph", [
+    "Shares of the ferry company fell by a tenth on Wednesday after the harbour board delayed its vote.",
+    "Shareholders of the ferry company will meet in April to discuss the delay",
+    "Share this story with a neighbour who uses the morning crossing, the board asked readers.",
+    "Share prices of the ferry company fell on Wednesday after the vote was delayed again",
+])
+def test_a_paragraph_that_starts_with_share_is_text_and_a_share_bar_is_not(paragraph):
+    bar = "<p>Share on <a href='#'>Facebook</a> | <a href='#'>Twitter</a> | <a href='#'>Email</a></p>"
+    body = ("<article><h1>Harbour Board Delays Quay Vote</h1>" + f"<p>{paragraph}</p>"
+            + "".join(f"<p>{s}</p>" for s in SENTENCES) + bar + "</article>")
+    text = extract(page(body), "https://news.example.org/2024/03/05/quay.html").text
+    assert text.split("\n") == [paragraph, *SENTENCES]
