@@ -271,9 +271,29 @@ def _date_line(headline, container) -> str:
         text = _text_of(block)
         if block in body or len(text) > _DATE_LINE_MAX:
             return ""
-        if _parse_date(_labelled_fields(text).get("date", "")):
+        if _parse_date(_labelled_fields(text).get("date", "")) and not _is_teaser(block, text):
             return text
     return ""
+
+
+# A link this long is another story's headline, not an author's or a source's name.
+_TEASER_LINK_WORDS, _TEASER_LINK_CHARS, _TEASER_LINK_CJK = 4, 25, 10
+
+
+def _is_teaser(block, text: str) -> bool:
+    """Whether a block with a bare date (no label: "Date:", "Source:", "By") is a teaser of another
+    story beside the headline (a ticker, a related article: its headline linked, its date beside it)
+    rather than the page's date line, whose links name an author or hold the date itself."""
+    if _LABEL_RE.search(text):
+        return False
+    for link in block.iter("a"):
+        shown = _clean_line(link.text_content())
+        for pattern in _DATE_PATTERNS:  # a permalink shows the date ("13 Oct 2020 18:29"): that is no headline
+            shown = pattern.sub("", shown).strip()
+        if (len(shown.split()) >= _TEASER_LINK_WORDS or len(shown) >= _TEASER_LINK_CHARS
+                or len(_CJK.findall(shown)) >= _TEASER_LINK_CJK):
+            return True
+    return False
 
 
 def _outward(node, preceding: bool):
@@ -317,8 +337,13 @@ def _is_metadata_line(line: str) -> bool:
     return len(line) <= 120 and bool(_LABEL_RE.match(line))
 
 
+_DATE_PATTERNS = (_NUMERIC_DATE, _ENGLISH_DATE)
+# where each pattern has the year, month and day
+_DATE_ORDERS = ((1, 2, 3), (3, 1, 2))
+
+
 def _parse_date(text: str) -> date | None:
-    for pattern, order in ((_NUMERIC_DATE, (1, 2, 3)), (_ENGLISH_DATE, (3, 1, 2))):
+    for pattern, order in zip(_DATE_PATTERNS, _DATE_ORDERS):
         match = pattern.search(text)
         if not match:
             continue

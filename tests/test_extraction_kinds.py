@@ -93,3 +93,26 @@ def test_a_paragraph_that_starts_with_share_is_text_and_a_share_bar_is_not(parag
             + "".join(f"<p>{s}</p>" for s in SENTENCES) + bar + "</article>")
     text = extract(page(body), "https://news.example.org/2024/03/05/quay.html").text
     assert text.split("\n") == [paragraph, *SENTENCES]
+
+
+# -- the date line: another story's teaser beside the headline -----------------------------------
+
+
+@pytest.mark.parametrize("teaser", [
+    "<ul class='ticker'><li><a href='/2020/01/02/rates.html'><span>[ January 2, 2020 ]</span><br>Council sets the "
+    "harbour dues for the new year</a></li></ul>",
+    "<div class='related'><a href='/culture/'>Culture</a><div><a href='/2019/11/18/festival.html'>Lantern festival "
+    "draws record crowds</a></div><div>November 18, 2019</div></div>",
+    "<div class='related'><a href='/2019/11/18/festival.html'>港口灯会吸引创纪录的游客前来观赏</a><br>2019-11-18</div>",
+])
+def test_a_dated_teaser_of_another_story_beside_the_headline_is_not_the_date_line(teaser):
+    html = page(f"<article><h1>Harbour Board Delays Quay Vote</h1>{teaser}" + "".join(f"<p>{s}</p>" for s in SENTENCES)
+                + "</article>", head=og_time("2020-01-06T09:00:00+01:00"))
+    assert extract(html, "https://news.example.org/news/quay.html").published == date(2020, 1, 6)
+
+
+def test_a_labelled_date_line_with_a_long_linked_source_is_still_the_date_line():
+    line = "Source: <a href='/org'>Ministry of Harbours and Inland Waterways</a> Date: 2020-01-03"
+    html = page(f'<article><h1>Harbour Board Delays Quay Vote</h1><div class="meta">{line}</div>'
+                + "".join(f"<p>{s}</p>" for s in SENTENCES) + "</article>", head=og_time("2020-01-06T09:00:00+01:00"))
+    assert extract(html, "https://news.example.org/news/quay.html").published == date(2020, 1, 3)
