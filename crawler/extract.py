@@ -66,6 +66,15 @@ _ENGLISH_DATE = re.compile(
     r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
+# "6 January 2020", "Monday, 6 Jan. 2020", "6th of January, 2020": the day first, as British, Indian and
+# Commonwealth pages write it
+_DAY_MONTH_DATE = re.compile(
+    r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(" + "|".join(m[:3] for m in _MONTHS)
+    + r")[a-z]*\.?,?\s+((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+# "06.01.2022": the day first, with dots, as continental European pages write it
+_DOTTED_DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)(?![\d.])")
 
 # One item of a pager under a split article: "Pages: 1 2 3 Next page", "上一页 1 2 3 下一页".
 _PAGER_ITEM = r"(?:\d{1,3}|上一页|下一页|首页|尾页|末页|prev(?:ious)?(?: page)?|next(?: page)?|[<>«»‹›])"
@@ -337,9 +346,9 @@ def _is_metadata_line(line: str) -> bool:
     return len(line) <= 120 and bool(_LABEL_RE.match(line))
 
 
-_DATE_PATTERNS = (_NUMERIC_DATE, _ENGLISH_DATE)
+_DATE_PATTERNS = (_NUMERIC_DATE, _ENGLISH_DATE, _DAY_MONTH_DATE, _DOTTED_DATE)
 # where each pattern has the year, month and day
-_DATE_ORDERS = ((1, 2, 3), (3, 1, 2))
+_DATE_ORDERS = ((1, 2, 3), (3, 1, 2), (3, 2, 1), (3, 2, 1))
 
 
 def _parse_date(text: str) -> date | None:

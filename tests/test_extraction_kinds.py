@@ -116,3 +116,32 @@ def test_a_labelled_date_line_with_a_long_linked_source_is_still_the_date_line()
     html = page(f'<article><h1>Harbour Board Delays Quay Vote</h1><div class="meta">{line}</div>'
                 + "".join(f"<p>{s}</p>" for s in SENTENCES) + "</article>", head=og_time("2020-01-06T09:00:00+01:00"))
     assert extract(html, "https://news.example.org/news/quay.html").published == date(2020, 1, 3)
+
+
+# -- the date line: the day written first --------------------------------------------------------
+
+
+def dated(line: str, head: str = "") -> str:
+    """An article whose date line (line) sits under its headline; head: declared metadata."""
+    return page(f'<article><h1>Harbour Board Delays Quay Vote</h1><div class="meta">{line}</div>'
+                + "".join(f"<p>{s}</p>" for s in SENTENCES) + "</article>", head=head)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Monday, 6 January 2020", date(2020, 1, 6)),
+    ("6 Jan. 2020, 09:15", date(2020, 1, 6)),
+    ("Published: 6th of January, 2020", date(2020, 1, 6)),
+    ("06.01.2020 | 15:33", date(2020, 1, 6)),
+    ("By <a href='/staff/ann'>Ann Lee</a> · 06.01.2020", date(2020, 1, 6)),
+    ("<a href='/2020/01/06/quay.html'>6 Jan 2020 18:29</a>", date(2020, 1, 6)),
+])
+def test_a_date_line_that_writes_the_day_first_beats_the_declared_date(line, expected):
+    # the declared date is the first version's, the page shows the day it was published anew
+    html = dated(line, head=json_ld("2019-12-14T10:00:00+01:00"))
+    assert extract(html, "https://news.example.org/news/quay.html").published == expected
+
+
+@pytest.mark.parametrize("text", ["31.02.2020", "Version 1.2.2020.3", "6 Smarch 2020"])
+def test_what_is_no_day_first_date_leaves_the_declared_one(text):
+    html = dated(text, head=json_ld("2019-12-14T10:00:00+01:00"))
+    assert extract(html, "https://news.example.org/news/quay.html").published == date(2019, 12, 14)
