@@ -29,6 +29,7 @@ from cssselect import GenericTranslator
 from htmldate import find_date
 from trafilatura.metadata import examine_meta, extract_title
 from trafilatura.settings import Extractor
+from trafilatura.xpaths import BODY_XPATH
 from lxml import etree
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
@@ -600,7 +601,48 @@ def _body_container(tree, rules: SiteRules, headline, boxes: dict[str, list]):
         container = _first_body(boxes, _COMMON_BODIES)
     if container is None:
         container = _layout_cell(headline)
+    if container is None:
+        container = _split_body(tree)
     return container
+
+
+# The text a box must hold to be a part of a body split over several boxes (not a caption or a teaser).
+_SPLIT_BODY_PART = 200
+# The attribute that marks the <div> gathering them.
+_SPLIT_MARK = "data-newscrawl-split"
+
+
+def _split_body(tree):
+    """The article body that the template splits over several alike boxes between ads or
+    newsletter forms (<div class="body__container article__body"> twice or more), gathered in
+    one <div>: trafilatura reads the first box its rules find, and only that one."""
+    for expression in BODY_XPATH:
+        found = [element for element in expression(tree) if element is not None]
+        if not found:
+            continue
+        inside = set(found)
+        alike = {}
+        for element in found:
+            if element.get("class") and not any(ancestor in inside for ancestor in element.iterancestors()) \
+                    and len(element.text_content().strip()) >= _SPLIT_BODY_PART:
+                alike.setdefault((element.tag, element.get("class")), []).append(element)
+        parts = max(alike.values(), key=len, default=[])
+        if len(parts) < 2 or _headline_between(tree, parts[0], parts[-1]):
+            return None  # trafilatura's own choice stands; or the next story, as pages that scroll on add it
+        body = lxml_html.Element("div", {_SPLIT_MARK: ""})
+        parts[0].addprevious(body)
+        body.extend(parts)
+        for part in parts:  # else trafilatura, reading the body, would pick the first part again
+            part.attrib.pop("class")
+        return body
+    return None
+
+
+def _headline_between(tree, first, last) -> bool:
+    """Whether an <h1> lies between two elements, in document order (not inside the first)."""
+    position = {element: number for number, element in enumerate(tree.iter())}
+    return any(position[first] < position[h1] < position[last] and first not in h1.iterancestors()
+               for h1 in tree.iter("h1"))
 
 
 # Tags a named body box never is: templates also put "#zoom" on a heading, or ".article-content" on a link.
@@ -737,7 +779,9 @@ def _body_lines(container, tree, url: str, rules: SiteRules) -> list[str]:
     # Comments go, the text after them stays: React splits a sentence with <!-- -->, and trafilatura,
     # which drops comments itself when it parses a page, loses what follows one in a tree it is given.
     etree.strip_tags(page, etree.Comment, etree.ProcessingInstruction)
-    options = copy.copy(_trafilatura_options(in_container=container is not None))
+    # a body gathered from split boxes is read as trafilatura reads a page: its parts hold their related links too
+    known = container is not None and container.get(_SPLIT_MARK) is None
+    options = copy.copy(_trafilatura_options(in_container=known))
     options.source = url  # as trafilatura's own command line does for each file: it names the page in its log
     text = trafilatura.extract(page, options=options) or ""  # trafilatura works on a copy: the tree is parsed once
     lines = []

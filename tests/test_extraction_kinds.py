@@ -145,3 +145,30 @@ def test_a_date_line_that_writes_the_day_first_beats_the_declared_date(line, exp
 def test_what_is_no_day_first_date_leaves_the_declared_one(text):
     html = dated(text, head=json_ld("2019-12-14T10:00:00+01:00"))
     assert extract(html, "https://news.example.org/news/quay.html").published == date(2019, 12, 14)
+
+
+# -- a body split over several boxes --------------------------------------------------------------
+
+BOX = '<div class="grid"><div class="body body__container article__body">{}</div><div class="ad-rail"></div></div>'
+NEWSLETTER = ('<div class="grid"><div class="newsletter"><p>Get our weekly briefing in your inbox.</p>'
+              '<a href="/signup">Sign up</a></div></div>')
+MORE = [f"Another headline of the week, number {n}, for the reader to click on" for n in range(1, 5)]
+RELATED = ('<div class="grid"><div class="body body__container article__body"><p>More from Port News</p><ul>'
+           + "".join(f"<li><a href='/news/{n}.html'>{line}</a></li>" for n, line in enumerate(MORE, 1)) + "</ul></div></div>")
+LONG = [s + " " + s.lower() for s in SENTENCES]  # each box holds a good deal of text
+
+
+def test_a_body_split_over_alike_boxes_is_read_whole_without_what_lies_between():
+    boxes = BOX.format("".join(f"<p>{s}</p>" for s in LONG[:2])) + NEWSLETTER \
+        + BOX.format("".join(f"<p>{s}</p>" for s in LONG[2:])) + RELATED
+    html = page(f"<main><h1>Harbour Board Delays Quay Vote</h1>{boxes}</main>")
+    text = extract(html, "https://news.example.org/2024/03/05/quay.html").text
+    assert text.split("\n") == LONG  # without the newsletter form between the boxes, or the related links
+
+
+def test_the_next_story_of_a_page_that_scrolls_on_is_not_gathered_with_the_first():
+    story = ('<article><h1>{}</h1><div class="body body__container article__body">{}</div></article>')
+    html = page(story.format("Harbour Board Delays Quay Vote", "".join(f"<p>{s}</p>" for s in LONG[:2]))
+                + story.format("Ferry Timetable Changes in April", "".join(f"<p>{s}</p>" for s in LONG[2:])))
+    text = extract(html, "https://news.example.org/2024/03/05/quay.html").text
+    assert LONG[0] in text and LONG[2] not in text
