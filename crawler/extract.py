@@ -674,15 +674,25 @@ def _read_names(element_id: str, classes: str) -> tuple[bool, tuple[str, ...]]:
 
 def _first_body(boxes: dict[str, list], selectors: tuple[str, ...]):
     """The element that the first matching selector names, if it really holds the article:
-    a box, not a heading, and not one of many alike boxes (related-article cards)."""
+    a box, not a heading, and not one of many alike boxes (related-article cards). Boxes are
+    weighed by the text they give to read: not their links' ("Front page now: …" lists) nor
+    their scripts' (JSON-LD)."""
     for selector in selectors:
-        found = [(len(element.text_content().strip()), element) for element in boxes.get(selector, ())]
+        found = [(_reading_length(element), element) for element in boxes.get(selector, ())]
         total = sum(length for length, _element in found)
         if total:
             length, element = max(found, key=lambda pair: pair[0])
             if length * 3 >= total * 2:
                 return element
     return None
+
+
+_READ_TEXT = etree.XPath(".//text()[not(ancestor::a or ancestor::script or ancestor::style)]")
+
+
+def _reading_length(element) -> int:
+    """How many characters of text an element gives to read, but for its links, scripts and spaces."""
+    return sum(len(text.strip()) for text in _READ_TEXT(element))
 
 
 # The text a table cell must hold besides the headline to be the article rather than the headline's box.

@@ -154,7 +154,8 @@ NEWSLETTER = ('<div class="grid"><div class="newsletter"><p>Get our weekly brief
               '<a href="/signup">Sign up</a></div></div>')
 MORE = [f"Another headline of the week, number {n}, for the reader to click on" for n in range(1, 5)]
 RELATED = ('<div class="grid"><div class="body body__container article__body"><p>More from Port News</p><ul>'
-           + "".join(f"<li><a href='/news/{n}.html'>{line}</a></li>" for n, line in enumerate(MORE, 1)) + "</ul></div></div>")
+           + "".join(f"<li><a href='/news/{n}.html'>{line}</a></li>" for n, line in enumerate(MORE, 1))
+           + "</ul></div></div>")
 LONG = [s + " " + s.lower() for s in SENTENCES]  # each box holds a good deal of text
 
 
@@ -172,3 +173,22 @@ def test_the_next_story_of_a_page_that_scrolls_on_is_not_gathered_with_the_first
                 + story.format("Ferry Timetable Changes in April", "".join(f"<p>{s}</p>" for s in LONG[2:])))
     text = extract(html, "https://news.example.org/2024/03/05/quay.html").text
     assert LONG[0] in text and LONG[2] not in text
+
+
+# -- one of several alike named boxes: the article, not a longer list of links ---------------------
+
+
+def test_of_alike_body_boxes_the_one_with_text_to_read_wins_over_a_longer_list_of_links():
+    teasers = "".join(f'<li><a href="/news/{n}.html"><h3>Another story of the day, number {n}, on the front page '
+                      f"of the paper this morning</h3><p>Its first lines, cut short for the list...</p></a></li>"
+                      for n in range(1, 16))
+    json_ld_image = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "ImageObject", '
+                     '"contentUrl": "https://img.example.org/' + "a" * 400 + '.jpg"}</script>')
+    html = page('<div class="article_content wide"></div>'
+                "<h1>Harbour Board Delays Quay Vote</h1>"
+                '<div class="article_content narrow">' + "".join(f"<p>{s}</p>" for s in SENTENCES)
+                + '<p>Read more on <a href="/harbour/">the harbour</a>.</p></div>'
+                '<div class="article_content wide"><h2>On the front page now</h2>'
+                f"{json_ld_image}<ul>{teasers}</ul></div>")
+    text = extract(html, "https://news.example.org/2024/03/05/quay.html").text
+    assert text.split("\n")[:4] == SENTENCES and "front page" not in text
