@@ -337,9 +337,24 @@ def _labelled_fields(text: str) -> dict[str, str]:
             if value and field not in fields:
                 fields[field] = value
         unlabelled = line[:matches[0].start()] if matches else line
-        if "date" not in fields and len(unlabelled.strip()) <= _BARE_DATE_MAX and _parse_date(unlabelled):
+        if "date" not in fields and len(unlabelled.strip()) <= _BARE_DATE_MAX and _parse_date(unlabelled) \
+                and not _updated_on(line, matches):
             fields["date"] = unlabelled.strip()  # a bare date in the byline, as ROCAR prints it
     return fields
+
+
+_TIME_OF_DAY = re.compile(r"(?<!\d)\d{1,2}:\d\d(?!\d)")
+
+
+def _updated_on(line: str, matches: list) -> bool:
+    """Whether the bare date that starts a line, without a time of its own, is the day of the
+    update that follows it, which has a time but no date: "November 28, 2013 -- Updated 0203 GMT"
+    (not "2013-11-27 10:00 Updated: 11:30", not "March 3 | Updated March 5")."""
+    if not matches or matches[0].lastgroup.removesuffix("_bare") != "updated" \
+            or _TIME_OF_DAY.search(line[:matches[0].start()]):
+        return False
+    following = matches[1].start() if len(matches) > 1 else None
+    return _parse_date(line[matches[0].end():following]) is None
 
 
 def _is_metadata_line(line: str) -> bool:

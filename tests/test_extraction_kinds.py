@@ -192,3 +192,19 @@ def test_of_alike_body_boxes_the_one_with_text_to_read_wins_over_a_longer_list_o
                 f"{json_ld_image}<ul>{teasers}</ul></div>")
     text = extract(html, "https://news.example.org/2024/03/05/quay.html").text
     assert text.split("\n")[:4] == SENTENCES and "front page" not in text
+
+
+# -- a bare date that is the day of the update after it ------------------------------------------
+
+
+@pytest.mark.parametrize("line, expected", [
+    # the date is the update's: it has the time, the date line no other date
+    ("November 28, 2013 -- Updated 0203 GMT (1003 HKT)", date(2013, 11, 27)),
+    ("Nov. 28, 2013 · Updated 10:03 a.m. ET", date(2013, 11, 27)),
+    # the date is the publication's: it has its own time, or the update its own date
+    ("2013-11-26 10:00 Updated: 11:30", date(2013, 11, 26)),
+    ("November 26, 2013 | Updated November 28, 2013", date(2013, 11, 26)),
+])
+def test_a_bare_date_before_an_update_time_is_the_updates_day(line, expected):
+    html = dated(line, head='<meta itemprop="datePublished" name="pubdate" content="2013-11-27T08:36:32Z">')
+    assert extract(html, "https://news.example.org/2013/11/27/quay/index.html").published == expected
