@@ -509,8 +509,20 @@ def _title(tree, rules: SiteRules, shown: str, declared: dict[str, str]) -> str:
         if title:
             return title
     # trafilatura's title rules (og:title and the like, a lone <h1>, <title>) without the rest of its
-    # metadata pass: the page's date is found once, in _published
-    return _clean_line(examine_meta(tree).title or extract_title(tree) or "")
+    # metadata pass: the page's date is found once, in _published; without the site's name that
+    # <title> ends with too ("… | CNN Politics")
+    return _without_shared_end(_clean_line(examine_meta(tree).title or extract_title(tree) or ""), _page_title(tree))
+
+
+def _without_shared_end(title: str, page_title: str) -> str:
+    """title without the names after its last separator (" | ", " - ", not a hyphen) when <title>
+    ends with the same names, shorter than what they follow: a site's name, not the headline."""
+    cuts = [match for match in _TITLE_SEPARATORS.finditer(title) if match.group() != match.group().strip()]
+    if not cuts or title == page_title:
+        return title
+    cut = cuts[-1].start()
+    end = title[cut:]
+    return title[:cut] if page_title.endswith(end) and 0 < len(end) < cut else title
 
 
 def _page_title(tree) -> str:

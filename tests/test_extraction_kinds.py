@@ -208,3 +208,34 @@ def test_of_alike_body_boxes_the_one_with_text_to_read_wins_over_a_longer_list_o
 def test_a_bare_date_before_an_update_time_is_the_updates_day(line, expected):
     html = dated(line, head='<meta itemprop="datePublished" name="pubdate" content="2013-11-27T08:36:32Z">')
     assert extract(html, "https://news.example.org/2013/11/27/quay/index.html").published == expected
+
+
+# -- the title: a <title> written for search engines, og:title for what the page shows ------------
+
+
+def titled(title: str, og_title: str, h1: str, line: str = "") -> str:
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+            f'<meta property="og:title" content="{og_title}"></head><body><nav><a href="/">Home</a></nav>'
+            f'<article><h1>{h1}</h1><div class="meta">{line}</div>' + "".join(f"<p>{s}</p>" for s in SENTENCES)
+            + "</article><footer>Copyright Port News</footer></body></html>")
+
+
+@pytest.mark.parametrize("og_title, h1, expected", [
+    # neither title is shown as it is: the declared one without the site's name <title> ends with too
+    ("Analysis: The quay vote is delayed | Port News", "The quay vote is delayed",
+     "Analysis: The quay vote is delayed"),
+    # what <title> and og:title share is the headline, not a name: it stays
+    ("Notices - Publication of the new harbour dues regulation",
+     "Publication of the new harbour dues regulation, in full",
+     "Notices - Publication of the new harbour dues regulation"),
+])
+def test_the_declared_title_loses_the_site_name_it_shares_with_the_page_title(og_title, h1, expected):
+    title = ("Quay vote put off again as board waits for surveys | Port News" if "Port News" in og_title
+             else "Port Authority - Notices - Publication of the new harbour dues regulation")
+    assert extract(titled(title, og_title, h1), "https://news.example.org/news/quay.html").title == expected
+
+
+def test_a_hyphenated_name_is_not_cut_as_a_site_name():
+    html = titled("Ferries and quays: Harbour Board Schleswig-Holstein", "Harbour Board Schleswig-Holstein",
+                  "Welcome aboard")
+    assert extract(html, "https://news.example.org/").title == "Harbour Board Schleswig-Holstein"
