@@ -529,14 +529,34 @@ def _page_title(tree) -> str:
     return _clean_line(tree.findtext(".//title") or "")
 
 
+_SOCIAL_TITLE = etree.XPath('//meta[@property="og:title" or @name="og:title" or @name="twitter:title"]/@content')
+
+
 def _shown_headline(tree) -> tuple:
     """(element, text): the element showing the longest start of <title> cut at a separator,
     and that start: the page's headline without the column and site names that CMSs append
-    to <title>. Spaces of any kind (&nbsp;, full-width, <br>) and punctuation do not count in
-    the comparison; (None, "") when no element shows it."""
-    title = _page_title(tree)
+    to <title>; else the same for the title the page gives social networks (og:title), which
+    news sites keep as the headline they show when <title> is written for search engines.
+    Spaces of any kind (&nbsp;, full-width, <br>) and punctuation do not count in the
+    comparison; (None, "") when no element shows either."""
+    page_title = _page_title(tree)
+    headline, shown = _shown_start(tree, page_title) if page_title else (None, "")
+    social = _clean_line(next(iter(_SOCIAL_TITLE(tree)), ""))
+    if headline is None and social not in ("", page_title):
+        # whole, or without the site's name that <title> ends with too: not cut to a kicker or a section name
+        headline, shown = _shown_start(tree, social, [len(social), len(_without_shared_end(social, page_title))])
+        if headline is not None:  # as the page shows it: og:title often has straight quotes for curly ones
+            shown = _clean_line(headline.text_content())
+    return headline, shown
+
+
+def _shown_start(tree, title: str, ends=None) -> tuple:
+    """(element, text): the element showing the longest start of title cut at a separator (or at
+    one of ends), and that start."""
     starts = {}  # key -> the start of <title> it stands for, the longest start first
-    for end in [len(title), *(match.start() for match in reversed(list(_TITLE_SEPARATORS.finditer(title))))]:
+    if ends is None:
+        ends = [len(title), *(match.start() for match in reversed(list(_TITLE_SEPARATORS.finditer(title))))]
+    for end in ends:
         starts.setdefault(_without_noise(title[:end]), title[:end])
     starts.pop("", None)
     body = tree.find("body")

@@ -239,3 +239,18 @@ def test_a_hyphenated_name_is_not_cut_as_a_site_name():
     html = titled("Ferries and quays: Harbour Board Schleswig-Holstein", "Harbour Board Schleswig-Holstein",
                   "Welcome aboard")
     assert extract(html, "https://news.example.org/").title == "Harbour Board Schleswig-Holstein"
+
+
+def test_the_headline_shown_is_found_by_og_title_when_title_is_written_for_search_engines():
+    html = titled("Quay vote put off again as board waits for seabed surveys | Port News",
+                  "Harbour board's vote on the quay is delayed", "Harbour board’s vote on the quay is delayed",
+                  line="March 4, 2024")
+    article = extract(html, "https://news.example.org/news/quay.html")
+    assert article.title == "Harbour board’s vote on the quay is delayed"  # as shown, with its curly apostrophe
+    assert article.published == date(2024, 3, 4)  # the date line under the headline found
+
+
+def test_og_title_is_not_cut_to_a_kicker_the_page_shows():
+    html = titled("Quay vote put off again as board waits for seabed surveys", "Harbour - Board delays quay vote",
+                  "Board delays quay vote").replace("<article>", "<article><p class='kicker'>Harbour</p>")
+    assert extract(html, "https://news.example.org/news/quay.html").title != "Harbour"
