@@ -820,6 +820,29 @@ def _trafilatura_options(in_container: bool) -> Extractor:
     )
 
 
+# Posts quoted from social networks whose text the page carries (a tweet the story quotes): trafilatura
+# drops their wrappers (<div class="social-media-embed">) with the share bars.
+_EMBEDDED_POSTS = etree.XPath(
+    "//blockquote[" + " or ".join(f'contains(concat(" ", normalize-space(@class), " "), " {name} ")'
+                                  for name in ("twitter-tweet", "instagram-media", "tiktok-embed", "bluesky-embed"))
+    + "]")
+
+
+def _unwrap_embedded_posts(page) -> None:
+    """Puts each embedded post in the place of the wrappers that hold nothing else, as a plain quote."""
+    for post in _EMBEDDED_POSTS(page):
+        text, wrapper = _without_noise(post.text_content()), post
+        for ancestor in post.iterancestors():
+            if ancestor.tag in ("body", "html") or ancestor.getparent() is None \
+                    or _without_noise(ancestor.text_content()) != text:
+                break
+            wrapper = ancestor
+        post.attrib.pop("class", None)
+        if wrapper is not post:
+            post.tail = wrapper.tail
+            wrapper.getparent().replace(wrapper, post)
+
+
 def _body_lines(container, tree, url: str, rules: SiteRules) -> list[str]:
     page = tree
     if container is not None:
@@ -836,6 +859,7 @@ def _body_lines(container, tree, url: str, rules: SiteRules) -> list[str]:
     # Comments go, the text after them stays: React splits a sentence with <!-- -->, and trafilatura,
     # which drops comments itself when it parses a page, loses what follows one in a tree it is given.
     etree.strip_tags(page, etree.Comment, etree.ProcessingInstruction)
+    _unwrap_embedded_posts(page)
     # a body gathered from split boxes is read as trafilatura reads a page: its parts hold their related links too
     known = container is not None and container.get(_SPLIT_MARK) is None
     options = copy.copy(_trafilatura_options(in_container=known))

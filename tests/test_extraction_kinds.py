@@ -254,3 +254,25 @@ def test_og_title_is_not_cut_to_a_kicker_the_page_shows():
     html = titled("Quay vote put off again as board waits for seabed surveys", "Harbour - Board delays quay vote",
                   "Board delays quay vote").replace("<article>", "<article><p class='kicker'>Harbour</p>")
     assert extract(html, "https://news.example.org/news/quay.html").title != "Harbour"
+
+
+# -- a post the story quotes from a social network --------------------------------------------------
+
+TWEET = ('<blockquote class="twitter-tweet"><p lang="en" dir="ltr">The new quay would close our channel for a whole '
+         'season. Who pays for that? <a href="https://t.co/abc">pic.twitter.com/abc</a></p>&mdash; North Harbour '
+         'Fishers (@northfishers) <a href="https://twitter.com/northfishers/status/1">March 4, 2024</a></blockquote>'
+         '<script async src="https://platform.twitter.com/widgets.js"></script>')
+
+
+@pytest.mark.parametrize("wrapper", ['<div class="social-media-embed">{}</div>',
+                                     '<figure class="embed embed--twitter"><div class="embed__inner">{}</div></figure>',
+                                     "<div>{}</div>"])
+def test_an_embedded_post_the_story_quotes_keeps_its_text(wrapper):
+    share = ('<div class="social-share"><a href="https://facebook.com/share">Facebook</a> '
+             '<a href="https://twitter.com/share">Twitter</a></div>')
+    body = ("<article><h1>Harbour Board Delays Quay Vote</h1>" + share + "".join(f"<p>{s}</p>" for s in SENTENCES[:2])
+            + wrapper.format(TWEET) + "".join(f"<p>{s}</p>" for s in SENTENCES[2:]) + "</article>")
+    text = extract(page(body), "https://news.example.org/2024/03/05/quay.html").text
+    assert "The new quay would close our channel for a whole season. Who pays for that?" in text
+    assert text.startswith(SENTENCES[0]) and text.endswith(SENTENCES[-1])
+    assert "Facebook" not in text
