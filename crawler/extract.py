@@ -542,11 +542,16 @@ def _shown_headline(tree) -> tuple:
     page_title = _page_title(tree)
     headline, shown = _shown_start(tree, page_title) if page_title else (None, "")
     social = _clean_line(next(iter(_SOCIAL_TITLE(tree)), ""))
-    if headline is None and social not in ("", page_title):
+    # <title> that starts with the site's name ("Site - Headline"), which the page shows in its banner:
+    # og:title, longer, inside <title> after that start, is the headline
+    site_first = headline is not None and len(shown) < len(page_title) \
+        and len(_without_noise(shown)) < len(_without_noise(social)) \
+        and _without_noise(social) in _without_noise(page_title[len(shown):])
+    if (headline is None or site_first) and social not in ("", page_title):
         # whole, or without the site's name that <title> ends with too: not cut to a kicker or a section name
-        headline, shown = _shown_start(tree, social, [len(social), len(_without_shared_end(social, page_title))])
-        if headline is not None:  # as the page shows it: og:title often has straight quotes for curly ones
-            shown = _clean_line(headline.text_content())
+        found, _start = _shown_start(tree, social, [len(social), len(_without_shared_end(social, page_title))])
+        if found is not None:  # as the page shows it: og:title often has straight quotes for curly ones
+            headline, shown = found, _clean_line(found.text_content())
     return headline, shown
 
 

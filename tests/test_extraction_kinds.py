@@ -276,3 +276,19 @@ def test_an_embedded_post_the_story_quotes_keeps_its_text(wrapper):
     assert "The new quay would close our channel for a whole season. Who pays for that?" in text
     assert text.startswith(SENTENCES[0]) and text.endswith(SENTENCES[-1])
     assert "Facebook" not in text
+
+
+@pytest.mark.parametrize("title, og_title, expected", [
+    # <title> starts with the site's name, which the banner shows: the headline is og:title, inside <title>
+    ("Port Authority - Board delays quay vote until spring", "Board delays quay vote until spring",
+     "Board delays quay vote until spring"),
+    ("Port Authority | Press releases | Board delays quay vote until spring", "Board delays quay vote until spring",
+     "Board delays quay vote until spring"),
+    # the headline first: the start of <title> the page shows stands, whatever og:title says
+    ("Board delays quay vote until spring | Port Authority", "Port Authority: the quay vote is put off",
+     "Board delays quay vote until spring"),
+])
+def test_a_title_that_starts_with_the_site_name_gives_the_headline_og_title_names(title, og_title, expected):
+    html = titled(title, og_title, "Board delays quay vote until spring").replace(
+        "<nav>", '<div class="banner"><a href="/">Port Authority</a></div><nav>')
+    assert extract(html, "https://www.port.example.gov/press/quay.html").title == expected
