@@ -29,6 +29,7 @@ from cssselect import GenericTranslator
 from htmldate import find_date
 from trafilatura.metadata import examine_meta, extract_title
 from trafilatura.settings import Extractor
+from trafilatura.xpaths import BODY_XPATH
 from lxml import etree
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
@@ -66,13 +67,25 @@ _ENGLISH_DATE = re.compile(
     r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
+# "6 January 2020", "Monday, 6 Jan. 2020", "6th of January, 2020": the day first, as British, Indian and
+# Commonwealth pages write it
+_DAY_MONTH_DATE = re.compile(
+    r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(" + "|".join(m[:3] for m in _MONTHS)
+    + r")[a-z]*\.?,?\s+((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+# "06.01.2022": the day first, with dots, as continental European pages write it
+_DOTTED_DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)(?![\d.])")
 
 # One item of a pager under a split article: "Pages: 1 2 3 Next page", "上一页 1 2 3 下一页".
 _PAGER_ITEM = r"(?:\d{1,3}|上一页|下一页|首页|尾页|末页|prev(?:ious)?(?: page)?|next(?: page)?|[<>«»‹›])"
 # Lines that are page furniture wherever they appear, whatever the site.
 _BOILERPLATE_LINES = re.compile(
     r"^(?:"
-    r"share(?: to)?\s*[:：]?.*|分享到\s*[:：]?.*"           # share bars
+    # share bars: "Share", "Share to: WeChat Weibo", "Share on Facebook | Twitter"; not a sentence that starts
+    # with "Shares" or "Share", which has sentence punctuation or more words
+    r"share\b(?:\s+(?:to|this|on|via|with|it|article|story|post|page))*\s*[:：]?(?:\s*[^\s,.;?!]+(?:\s+[^\s,.;?!]+){0,7})?"
+    r"|分享到\s*[:：]?.*"
     r"|(?:font(?: size)?\s*[:：]?\s*)?big\s*middle\s*small|字号\s*[:：]?\s*[大中小\s]*"  # font-size switches
     r"|(?:【?\s*(?:打印|关闭|print|close)\s*】?\s*\|?\s*)+"  # print / close buttons
     r"|related (?:links|news|articles)|相关链接|相关新闻"
@@ -268,9 +281,29 @@ def _date_line(headline, container) -> str:
         text = _text_of(block)
         if block in body or len(text) > _DATE_LINE_MAX:
             return ""
-        if _parse_date(_labelled_fields(text).get("date", "")):
+        if _parse_date(_labelled_fields(text).get("date", "")) and not _is_teaser(block, text):
             return text
     return ""
+
+
+# A link this long is another story's headline, not an author's or a source's name.
+_TEASER_LINK_WORDS, _TEASER_LINK_CHARS, _TEASER_LINK_CJK = 4, 25, 10
+
+
+def _is_teaser(block, text: str) -> bool:
+    """Whether a block with a bare date (no label: "Date:", "Source:", "By") is a teaser of another
+    story beside the headline (a ticker, a related article: its headline linked, its date beside it)
+    rather than the page's date line, whose links name an author or hold the date itself."""
+    if _LABEL_RE.search(text):
+        return False
+    for link in block.iter("a"):
+        shown = _clean_line(link.text_content())
+        for pattern in _DATE_PATTERNS:  # a permalink shows the date ("13 Oct 2020 18:29"): that is no headline
+            shown = pattern.sub("", shown).strip()
+        if (len(shown.split()) >= _TEASER_LINK_WORDS or len(shown) >= _TEASER_LINK_CHARS
+                or len(_CJK.findall(shown)) >= _TEASER_LINK_CJK):
+            return True
+    return False
 
 
 def _outward(node, preceding: bool):
@@ -304,9 +337,24 @@ def _labelled_fields(text: str) -> dict[str, str]:
             if value and field not in fields:
                 fields[field] = value
         unlabelled = line[:matches[0].start()] if matches else line
-        if "date" not in fields and len(unlabelled.strip()) <= _BARE_DATE_MAX and _parse_date(unlabelled):
+        if "date" not in fields and len(unlabelled.strip()) <= _BARE_DATE_MAX and _parse_date(unlabelled) \
+                and not _updated_on(line, matches):
             fields["date"] = unlabelled.strip()  # a bare date in the byline, as ROCAR prints it
     return fields
+
+
+_TIME_OF_DAY = re.compile(r"(?<!\d)\d{1,2}:\d\d(?!\d)")
+
+
+def _updated_on(line: str, matches: list) -> bool:
+    """Whether the bare date that starts a line, without a time of its own, is the day of the
+    update that follows it, which has a time but no date: "November 28, 2013 -- Updated 0203 GMT"
+    (not "2013-11-27 10:00 Updated: 11:30", not "March 3 | Updated March 5")."""
+    if not matches or matches[0].lastgroup.removesuffix("_bare") != "updated" \
+            or _TIME_OF_DAY.search(line[:matches[0].start()]):
+        return False
+    following = matches[1].start() if len(matches) > 1 else None
+    return _parse_date(line[matches[0].end():following]) is None
 
 
 def _is_metadata_line(line: str) -> bool:
@@ -314,8 +362,13 @@ def _is_metadata_line(line: str) -> bool:
     return len(line) <= 120 and bool(_LABEL_RE.match(line))
 
 
+_DATE_PATTERNS = (_NUMERIC_DATE, _ENGLISH_DATE, _DAY_MONTH_DATE, _DOTTED_DATE)
+# where each pattern has the year, month and day
+_DATE_ORDERS = ((1, 2, 3), (3, 1, 2), (3, 2, 1), (3, 2, 1))
+
+
 def _parse_date(text: str) -> date | None:
-    for pattern, order in ((_NUMERIC_DATE, (1, 2, 3)), (_ENGLISH_DATE, (3, 1, 2))):
+    for pattern, order in zip(_DATE_PATTERNS, _DATE_ORDERS):
         match = pattern.search(text)
         if not match:
             continue
@@ -339,7 +392,8 @@ def _published(tree, lines: list[dict[str, str]], rules: SiteRules, url: str) ->
             return shown
     if rules.byline:
         return None  # the site's date line has no date: better none than the footer's
-    known = _declared_date(tree) or _parse_url_date(url)
+    url_date = _parse_url_date(url)
+    known = _site_day(_declared_date(tree), url_date) or url_date
     if known:
         return known
     # url="": htmldate would otherwise put the URL's date (or the canonical link's) first
@@ -354,27 +408,52 @@ _PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:pu
                    "parsely-pub-date", "article.published", "firstpublisheddate")
 
 
-def _declared_date(tree) -> date | None:
-    """The publication date the page declares: JSON-LD datePublished (the schema.org record
-    of the article, which real pages keep truer than their Open Graph tags), <meta> tags,
-    <time pubdate>."""
-    found = _parse_date(_json_ld_published([script.text or "" for script in _JSON_LD(tree)]))
+def _declared_date(tree) -> tuple[date, str] | None:
+    """The publication date the page declares, with the text that gives it: JSON-LD datePublished
+    (the schema.org record of the article, which real pages keep truer than their Open Graph tags),
+    <meta> tags, <time pubdate>."""
+    declared = _json_ld_published([script.text or "" for script in _JSON_LD(tree)])
+    found = _parse_date(declared)
     if found:
-        return found
-    declared = {}
+        return found, declared
+    metas = {}
     for meta in tree.xpath("//meta[@content]"):
         for key in (meta.get("property"), meta.get("name"), meta.get("itemprop")):
             if key:
-                declared.setdefault(key.strip().lower(), meta.get("content"))
+                metas.setdefault(key.strip().lower(), meta.get("content"))
     for name in _PUBLISHED_META:
-        found = _parse_date(declared.get(name) or "")
+        found = _parse_date(metas.get(name) or "")
         if found:
-            return found
+            return found, metas[name]
     for element in tree.xpath('//time[@pubdate] | //*[@itemprop="datePublished"]'):
-        found = _parse_date(element.get("datetime") or element.get("content") or element.text_content())
+        declared = element.get("datetime") or element.get("content") or element.text_content()
+        found = _parse_date(declared)
         if found:
-            return found
+            return found, declared
     return None
+
+
+# A time of day in UTC: "2023-11-09T01:09:55Z", "…T23:01:00+00:00", "… 05:30 GMT".
+_UTC_TIME = re.compile(r"(?<!\d)(\d{1,2}):\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]00:?00|UTC|GMT)(?![\w:])", re.IGNORECASE)
+# How far from UTC a site's clock may be: a UTC hour before this may still be the day before where
+# the site is (the Americas), one from the other on the day after (Europe, Asia, Oceania).
+_DAY_BEFORE_UNTIL, _DAY_AFTER_FROM = 10, 13
+
+
+def _site_day(declared: tuple[date, str] | None, url_date: date | None) -> date | None:
+    """The declared publication date, on the site's own calendar: a timestamp in UTC late in the
+    evening or early in the morning falls on another day than the one the site published it on,
+    which its URL names (/2023/11/08/ for "2023-11-09T01:09:55Z")."""
+    if declared is None:
+        return None
+    found, text = declared
+    utc = _UTC_TIME.search(text)
+    if utc and url_date is not None:
+        hour = int(utc.group(1))
+        if (url_date - found).days == -1 and hour < _DAY_BEFORE_UNTIL \
+                or (url_date - found).days == 1 and hour >= _DAY_AFTER_FROM:
+            return url_date
+    return found
 
 
 _JSON_LD = etree.XPath('//script[@type="application/ld+json"]')
@@ -430,22 +509,59 @@ def _title(tree, rules: SiteRules, shown: str, declared: dict[str, str]) -> str:
         if title:
             return title
     # trafilatura's title rules (og:title and the like, a lone <h1>, <title>) without the rest of its
-    # metadata pass: the page's date is found once, in _published
-    return _clean_line(examine_meta(tree).title or extract_title(tree) or "")
+    # metadata pass: the page's date is found once, in _published; without the site's name that
+    # <title> ends with too ("… | CNN Politics")
+    return _without_shared_end(_clean_line(examine_meta(tree).title or extract_title(tree) or ""), _page_title(tree))
+
+
+def _without_shared_end(title: str, page_title: str) -> str:
+    """title without the names after its last separator (" | ", " - ", not a hyphen) when <title>
+    ends with the same names, shorter than what they follow: a site's name, not the headline."""
+    cuts = [match for match in _TITLE_SEPARATORS.finditer(title) if match.group() != match.group().strip()]
+    if not cuts or title == page_title:
+        return title
+    cut = cuts[-1].start()
+    end = title[cut:]
+    return title[:cut] if page_title.endswith(end) and 0 < len(end) < cut else title
 
 
 def _page_title(tree) -> str:
     return _clean_line(tree.findtext(".//title") or "")
 
 
+_SOCIAL_TITLE = etree.XPath('//meta[@property="og:title" or @name="og:title" or @name="twitter:title"]/@content')
+
+
 def _shown_headline(tree) -> tuple:
     """(element, text): the element showing the longest start of <title> cut at a separator,
     and that start: the page's headline without the column and site names that CMSs append
-    to <title>. Spaces of any kind (&nbsp;, full-width, <br>) and punctuation do not count in
-    the comparison; (None, "") when no element shows it."""
-    title = _page_title(tree)
+    to <title>; else the same for the title the page gives social networks (og:title), which
+    news sites keep as the headline they show when <title> is written for search engines.
+    Spaces of any kind (&nbsp;, full-width, <br>) and punctuation do not count in the
+    comparison; (None, "") when no element shows either."""
+    page_title = _page_title(tree)
+    headline, shown = _shown_start(tree, page_title) if page_title else (None, "")
+    social = _clean_line(next(iter(_SOCIAL_TITLE(tree)), ""))
+    # <title> that starts with the site's name ("Site - Headline"), which the page shows in its banner:
+    # og:title, longer, inside <title> after that start, is the headline
+    site_first = headline is not None and len(shown) < len(page_title) \
+        and len(_without_noise(shown)) < len(_without_noise(social)) \
+        and _without_noise(social) in _without_noise(page_title[len(shown):])
+    if (headline is None or site_first) and social not in ("", page_title):
+        # whole, or without the site's name that <title> ends with too: not cut to a kicker or a section name
+        found, _start = _shown_start(tree, social, [len(social), len(_without_shared_end(social, page_title))])
+        if found is not None:  # as the page shows it: og:title often has straight quotes for curly ones
+            headline, shown = found, _clean_line(found.text_content())
+    return headline, shown
+
+
+def _shown_start(tree, title: str, ends=None) -> tuple:
+    """(element, text): the element showing the longest start of title cut at a separator (or at
+    one of ends), and that start."""
     starts = {}  # key -> the start of <title> it stands for, the longest start first
-    for end in [len(title), *(match.start() for match in reversed(list(_TITLE_SEPARATORS.finditer(title))))]:
+    if ends is None:
+        ends = [len(title), *(match.start() for match in reversed(list(_TITLE_SEPARATORS.finditer(title))))]
+    for end in ends:
         starts.setdefault(_without_noise(title[:end]), title[:end])
     starts.pop("", None)
     body = tree.find("body")
@@ -537,7 +653,48 @@ def _body_container(tree, rules: SiteRules, headline, boxes: dict[str, list]):
         container = _first_body(boxes, _COMMON_BODIES)
     if container is None:
         container = _layout_cell(headline)
+    if container is None:
+        container = _split_body(tree)
     return container
+
+
+# The text a box must hold to be a part of a body split over several boxes (not a caption or a teaser).
+_SPLIT_BODY_PART = 200
+# The attribute that marks the <div> gathering them.
+_SPLIT_MARK = "data-newscrawl-split"
+
+
+def _split_body(tree):
+    """The article body that the template splits over several alike boxes between ads or
+    newsletter forms (<div class="body__container article__body"> twice or more), gathered in
+    one <div>: trafilatura reads the first box its rules find, and only that one."""
+    for expression in BODY_XPATH:
+        found = [element for element in expression(tree) if element is not None]
+        if not found:
+            continue
+        inside = set(found)
+        alike = {}
+        for element in found:
+            if element.get("class") and not any(ancestor in inside for ancestor in element.iterancestors()) \
+                    and len(element.text_content().strip()) >= _SPLIT_BODY_PART:
+                alike.setdefault((element.tag, element.get("class")), []).append(element)
+        parts = max(alike.values(), key=len, default=[])
+        if len(parts) < 2 or _headline_between(tree, parts[0], parts[-1]):
+            return None  # trafilatura's own choice stands; or the next story, as pages that scroll on add it
+        body = lxml_html.Element("div", {_SPLIT_MARK: ""})
+        parts[0].addprevious(body)
+        body.extend(parts)
+        for part in parts:  # else trafilatura, reading the body, would pick the first part again
+            part.attrib.pop("class")
+        return body
+    return None
+
+
+def _headline_between(tree, first, last) -> bool:
+    """Whether an <h1> lies between two elements, in document order (not inside the first)."""
+    position = {element: number for number, element in enumerate(tree.iter())}
+    return any(position[first] < position[h1] < position[last] and first not in h1.iterancestors()
+               for h1 in tree.iter("h1"))
 
 
 # Tags a named body box never is: templates also put "#zoom" on a heading, or ".article-content" on a link.
@@ -569,15 +726,25 @@ def _read_names(element_id: str, classes: str) -> tuple[bool, tuple[str, ...]]:
 
 def _first_body(boxes: dict[str, list], selectors: tuple[str, ...]):
     """The element that the first matching selector names, if it really holds the article:
-    a box, not a heading, and not one of many alike boxes (related-article cards)."""
+    a box, not a heading, and not one of many alike boxes (related-article cards). Boxes are
+    weighed by the text they give to read: not their links' ("Front page now: …" lists) nor
+    their scripts' (JSON-LD)."""
     for selector in selectors:
-        found = [(len(element.text_content().strip()), element) for element in boxes.get(selector, ())]
+        found = [(_reading_length(element), element) for element in boxes.get(selector, ())]
         total = sum(length for length, _element in found)
         if total:
             length, element = max(found, key=lambda pair: pair[0])
             if length * 3 >= total * 2:
                 return element
     return None
+
+
+_READ_TEXT = etree.XPath(".//text()[not(ancestor::a or ancestor::script or ancestor::style)]")
+
+
+def _reading_length(element) -> int:
+    """How many characters of text an element gives to read, but for its links, scripts and spaces."""
+    return sum(len(text.strip()) for text in _READ_TEXT(element))
 
 
 # The text a table cell must hold besides the headline to be the article rather than the headline's box.
@@ -658,6 +825,29 @@ def _trafilatura_options(in_container: bool) -> Extractor:
     )
 
 
+# Posts quoted from social networks whose text the page carries (a tweet the story quotes): trafilatura
+# drops their wrappers (<div class="social-media-embed">) with the share bars.
+_EMBEDDED_POSTS = etree.XPath(
+    "//blockquote[" + " or ".join(f'contains(concat(" ", normalize-space(@class), " "), " {name} ")'
+                                  for name in ("twitter-tweet", "instagram-media", "tiktok-embed", "bluesky-embed"))
+    + "]")
+
+
+def _unwrap_embedded_posts(page) -> None:
+    """Puts each embedded post in the place of the wrappers that hold nothing else, as a plain quote."""
+    for post in _EMBEDDED_POSTS(page):
+        text, wrapper = _without_noise(post.text_content()), post
+        for ancestor in post.iterancestors():
+            if ancestor.tag in ("body", "html") or ancestor.getparent() is None \
+                    or _without_noise(ancestor.text_content()) != text:
+                break
+            wrapper = ancestor
+        post.attrib.pop("class", None)
+        if wrapper is not post:
+            post.tail = wrapper.tail
+            wrapper.getparent().replace(wrapper, post)
+
+
 def _body_lines(container, tree, url: str, rules: SiteRules) -> list[str]:
     page = tree
     if container is not None:
@@ -671,7 +861,13 @@ def _body_lines(container, tree, url: str, rules: SiteRules) -> list[str]:
         etree.SubElement(page, "body").append(copy.deepcopy(container))
     elif rules.body:
         return []
-    options = copy.copy(_trafilatura_options(in_container=container is not None))
+    # Comments go, the text after them stays: React splits a sentence with <!-- -->, and trafilatura,
+    # which drops comments itself when it parses a page, loses what follows one in a tree it is given.
+    etree.strip_tags(page, etree.Comment, etree.ProcessingInstruction)
+    _unwrap_embedded_posts(page)
+    # a body gathered from split boxes is read as trafilatura reads a page: its parts hold their related links too
+    known = container is not None and container.get(_SPLIT_MARK) is None
+    options = copy.copy(_trafilatura_options(in_container=known))
     options.source = url  # as trafilatura's own command line does for each file: it names the page in its log
     text = trafilatura.extract(page, options=options) or ""  # trafilatura works on a copy: the tree is parsed once
     lines = []
