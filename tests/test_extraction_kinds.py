@@ -31,7 +31,6 @@ def react_paragraph(sentence: str) -> str:
     return f'<p>{" ".join(words[:3])} <a href="/board.html">{" ".join(words[3:5])}</a>{runs}</p>'
 
 
-
 @pytest.mark.parametrize("box", ['<div class="article-content">{}</div>', "<article>{}</article>",
                                  '<div class="story">{}</div>'])
 def test_text_split_by_comments_is_read_whole(box):
