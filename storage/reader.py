@@ -355,10 +355,17 @@ class StoreReader:
 
     def find_article(self, *, article_id: int | None = None, url: str | None = None) -> StoredArticle | None:
         """The article with this id, or with this canonical URL; None when there is none."""
+        if url is None and not 0 < article_id <= self._largest_id():
+            return None  # no row can have it; the driver would refuse it as a parameter (overflow)
         with self.engine.connect() as connection:
             row = connection.execute(select(*_STORED_ARTICLE).where(
                 articles.c.url == url if url is not None else articles.c.id == article_id)).first()
         return StoredArticle(*row) if row else None
+
+    def _largest_id(self) -> int:
+        """The largest value of an id column (tables.py's Integer): PostgreSQL's INTEGER is 32 bits,
+        SQLite's 64."""
+        return 2**31 - 1 if self.engine.dialect.name == "postgresql" else 2**63 - 1
 
     def near_duplicates(self, article: StoredArticle) -> list[StoredArticle]:
         """The other articles of its near-duplicate cluster: the root and every copy of the root."""

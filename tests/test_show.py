@@ -40,6 +40,12 @@ def test_every_save_but_a_duplicate_goes_into_the_crawl_history(store):
     assert store.find_article(url="https://mirror.example.org/1.html") is None
 
 
+def test_an_id_beyond_the_id_column_finds_no_article(store):
+    store.save_article(ARTICLE)
+    assert store.find_article(article_id=2**31) is None and store.find_article(article_id=2**63) is None
+    assert store.find_article(article_id=-2**63 - 1) is None
+
+
 def test_a_cluster_is_its_root_and_the_root_s_copies(store):
     for number in range(1, 5):
         store.save_article(dataclasses.replace(ARTICLE, url=f"https://example.org/{number}", text=f"Story {number}"))
@@ -80,6 +86,7 @@ def test_show_json_by_id_lists_the_cluster(jfmi_store):
     assert [(fetch["spider"], fetch["outcome"]) for fetch in shown["history"]] == [("jfmi", "new")]
 
 
-@pytest.mark.parametrize("key", ["99999", "http://www.jfmi.com.cn/no/such/article.html"])
+@pytest.mark.parametrize("key", ["99999", "http://www.jfmi.com.cn/no/such/article.html",
+                                 "99999999999999999999999", "²"])  # beyond any id column; a digit int() refuses
 def test_show_an_unknown_article(db, key):
     assert_one_line_error(newscrawl("show", key, "--db", db), f"no article {key!r}")

@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     store = existing_store(args.db)
-    if args.article.isdigit():
+    if args.article.isascii() and args.article.isdigit():  # not "²", a digit to isdigit() but not to int()
         article = store.find_article(article_id=int(args.article))
     else:  # stored URLs are canonical, as the crawl's StoreArticles pipeline saves them
         from w3lib.url import canonicalize_url  # imports urllib.request: 30 ms an article asked by id need not wait
