@@ -186,7 +186,7 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²": a digit to isdigit(), but not to float()
         return float(value)
     try:
         when = parsedate_to_datetime(value)
