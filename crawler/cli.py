@@ -69,11 +69,19 @@ def _one_line_error(exc: Exception) -> int | None:
     return None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one line on stderr like any other bad input's
+    (argparse prints the whole usage before them)."""
+
+    def error(self, message: str):
+        self.exit(USAGE_ERROR, f"newscrawl: {message} (see `{self.prog} --help`)\n")
+
+
 def _parser(argv: list[str]) -> argparse.ArgumentParser:
     """The parser of every command; only the module of the command given is imported (a command
     starts without importing what the others need). The others' help lines are read from their
     source when the list of commands may be shown: no command given, an unknown one, or -h before it."""
-    parser = argparse.ArgumentParser(prog="newscrawl", description="Collect news from institutional sites.")
+    parser = _Parser(prog="newscrawl", description="Collect news from institutional sites.")
     parser.add_argument("--version", action="version", version=f"newscrawl {__version__}")
     parser.set_defaults(run=lambda _args: parser.print_help() or 0)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")

@@ -182,9 +182,14 @@ def test_unwritable_export_file(db, tmp_path):
     assert_one_line_error(newscrawl("export", "-o", str(tmp_path / "no" / "out.jsonl"), "--db", db), "cannot write")
 
 
-def test_bad_arguments_exit_2():
-    result = newscrawl("export", "--format", "xml")
-    assert result.returncode == 2 and "invalid choice" in result.stderr
+@pytest.mark.parametrize(("arguments", "fragment"), [
+    (["export", "--format", "xml"], "invalid choice: 'xml'"), (["search"], "required: QUERY"),
+    (["stats", "--runs", "x"], "invalid int value: 'x'"), (["bogus"], "invalid choice: 'bogus'"),
+    (["db", "frob"], "invalid choice: 'frob'"), (["crawl", "--max-pages", "abc"], "--max-pages"),
+    (["show", "1", "--no-such-option"], "unrecognized arguments: --no-such-option")])
+def test_bad_arguments_are_one_line_naming_the_help(arguments, fragment):
+    """argparse's usage errors, as every other bad input: one line, not the whole usage first."""
+    assert_one_line_error(newscrawl(*arguments), fragment, "--help`")
 
 
 def test_sites_and_crawl_summary_as_json(tmp_path):
