@@ -160,6 +160,9 @@ _STRETCH_IDS = 25_000
 # matches first (StoreReader._best), _SPARE times as many as the filtered share should hold `limit`.
 _BROAD_FILTER = 0.5
 _SPARE = 2
+# A limit on rows read (search results, crawl runs) above this is none: no store holds as many, and
+# SQLite and PostgreSQL take no LIMIT beyond 64 bits (nor _SPARE / _BROAD_FILTER times this one).
+MOST_ROWS = 2**31 - 1
 # SQLite's messages for a query FTS5 cannot parse (others mean the database is unusable)
 _FTS_QUERY_ERROR = re.compile(r"fts5: |unterminated string|no such column|unknown special query")
 
@@ -397,6 +400,7 @@ class StoreReader:
         best first; marks go around the matched words in titles and snippets. A Chinese word of
         any length matches the articles that contain it (storage/search_text.py). site, since
         and until (publication dates, inclusive) and language narrow the results."""
+        limit = min(limit, MOST_ROWS)
         if self.engine.dialect.name == "postgresql":
             return self._search_postgresql(query, site=site, since=since, until=until, language=language,
                                            limit=limit, marks=marks)
@@ -570,7 +574,8 @@ class StoreReader:
         """The latest crawl runs of every site, newest first."""
         with self.engine.connect() as connection:
             runs = connection.execute(
-                select(crawl_runs).order_by(crawl_runs.c.started_at.desc(), crawl_runs.c.id.desc()).limit(limit)
+                select(crawl_runs).order_by(crawl_runs.c.started_at.desc(), crawl_runs.c.id.desc())
+                .limit(min(limit, MOST_ROWS))
             )
             return [_run_view(run) for run in runs]
 
