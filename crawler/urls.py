@@ -44,6 +44,16 @@ def clean_url(url: str, patterns: list[str]) -> str:
     return url_query_cleaner(stripped, names, remove=True, unique=False) if names or parts.fragment else stripped
 
 
+def is_http_url(url: str) -> bool:
+    """Whether url is an http(s) URL a request can be made for: with a host, and a port if any in
+    range (urlsplit raises on "http://[bad/" and on the port of "http://host:99999/")."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:
+        return False
+
+
 def on_site(url: str, domains: list[str] | None) -> bool:
     """Whether url's host is one of the domains or under one (a spider's allowed_domains; any
     port); True when there are none."""

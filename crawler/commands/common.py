@@ -125,6 +125,7 @@ def describes_generic_site(args) -> bool:
 def generic_spider(args):
     """The spider class of the site the generic options describe, named after its first URL's host."""
     from crawler.sites import GENERIC
+    from crawler.urls import is_http_url
     from spiders.generic import GenericSpider
 
     if not (args.start_url and args.article_pattern) and not (args.feed or args.sitemap):
@@ -132,8 +133,9 @@ def generic_spider(args):
                            "or --feed URL or --sitemap URL")
     start_urls = [args.start_url] if args.start_url else []
     first = (start_urls + args.feed + args.sitemap)[0]
+    name = urlsplit(first).hostname if is_http_url(first) else first  # not a URL: for_site says so
     try:
-        return GenericSpider.for_site(urlsplit(first).hostname or first, start_urls,
+        return GenericSpider.for_site(name, start_urls,
                                       args.article_pattern or "", args.page_pattern or "",
                                       [args.allowed_domain] if args.allowed_domain else None,
                                       args.feed, args.sitemap)
