@@ -61,6 +61,14 @@ def test_extract_a_url_fetches_it_politely_and_prints_its_article(proxy):
     assert f"{site.ROOT}/robots.txt" in requests and url in requests
 
 
+def test_extract_a_file_that_is_no_html_page_is_one_line_and_exit_1(tmp_path):
+    page = tmp_path / "program"
+    page.write_bytes(bytes(range(256)) * 20)  # as /bin/ls: no text at all
+    result = newscrawl("extract", str(page))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == f"newscrawl: {page.resolve().as_uri()}: not an HTML page (no Content-Type)\n"
+
+
 @pytest.mark.parametrize("path, message", [
     ("/private/secret.html", "robots.txt of news.lanshan.example forbids"),
     ("/news/missing.html", "answered 404"),

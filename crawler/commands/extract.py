@@ -11,6 +11,7 @@ from crawler.commands.common import (CommandError, add_settings_option, add_site
                                      print_json, print_table, setting_overrides, spider_class, use_sites_file)
 from crawler.extract import Article, SiteRules, extract
 from crawler.fetch import PoliteFetcher, file_response
+from crawler.middlewares import refusal_of_page
 from crawler.urls import is_http_url
 
 HELP = "extract the article of one page (a URL, fetched politely, or a saved file) and print it"
@@ -32,6 +33,10 @@ def run(args) -> int:
     response = page_response(args.page, args.url, PoliteFetcher(settings))
     if response.status != 200:
         print(f"newscrawl: {response.url} answered {response.status}", file=sys.stderr)
+        return 1
+    refusal = refusal_of_page(response)
+    if refusal:  # as a crawl refuses it: there is no text to read
+        print(f"newscrawl: {response.url}: {refusal}", file=sys.stderr)
         return 1
     article = extract(response.text, response.url, rules)
     print_article(response.url, article, as_json=args.json)
