@@ -144,13 +144,38 @@ def generic_spider(args):
 
 
 def setting_overrides(pairs: list[str]) -> dict[str, str]:
+    """-s NAME=VALUE pairs as settings, each value checked against the kind of the setting's default."""
     overrides = {}
     for pair in pairs:
         name, equals, value = pair.partition("=")
         if not equals or not name:
             raise CommandError(f"-s takes NAME=VALUE, not {pair!r}")
         overrides[name] = value
+    if overrides:
+        _check_kinds(overrides)
     return overrides
+
+
+def _check_kinds(overrides: dict[str, str]) -> None:
+    """A number or a True/False setting given something else is bad input, said before the crawl:
+    Scrapy would raise on it as the crawl starts, or (a setting read only when a page fails) in
+    the middle of it. Whole-number settings take any number: some are read as one (DOWNLOAD_DELAY
+    is 0 by default, and 0.5 is meant)."""
+    from scrapy.settings import BaseSettings
+
+    from crawler import runner
+
+    defaults = runner.project_settings()
+    for name, value in overrides.items():
+        default = defaults.get(name)
+        try:
+            if isinstance(default, bool):
+                BaseSettings({name: value}).getbool(name)
+            elif isinstance(default, (int, float)):
+                float(value)
+        except ValueError:
+            kind = "True or False" if isinstance(default, bool) else "a number"
+            raise CommandError(f"-s {name} takes {kind}, not {value!r}") from None
 
 
 def known_sites(requested: list[str], settings) -> list[str]:

@@ -84,6 +84,9 @@ def run(args) -> int:
         runner.use_replay(settings, folder)
     if args.warc:
         runner.use_warc(settings, writable_file(args.warc))
+    if settings.getfloat("NEWSCRAWL_WRITE_BATCH_SECONDS") <= 0:  # the writer's timer would spin, or not start
+        raise CommandError("NEWSCRAWL_WRITE_BATCH_SECONDS is a number of seconds above 0, not "
+                           f"{settings['NEWSCRAWL_WRITE_BATCH_SECONDS']!r}")
     try:  # an unusable store or threshold is reported before crawling
         store = Store(settings["NEWSCRAWL_DB"],
                       near_duplicate_threshold=settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"))
