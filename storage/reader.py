@@ -32,7 +32,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from storage import migrations, search_text
 from storage.locks import database_lock
 from storage.processes import is_gone
-from storage.tables import article_fetches, articles, crawl_runs, failed_pages
+from storage.tables import article_fetches, articles, crawl_runs, failed_pages, url_aliases
 
 
 class StoreError(Exception):
@@ -363,6 +363,17 @@ class StoreReader:
         with self.engine.connect() as connection:
             row = connection.execute(select(*_STORED_ARTICLE).where(
                 articles.c.url == url if url is not None else articles.c.id == article_id)).first()
+        return StoredArticle(*row) if row else None
+
+    def article_known_as(self, urls: Iterable[str]) -> StoredArticle | None:
+        """The article stored under one of these canonical URLs, or that one of them led to (an
+        alias: a redirect's source, say); None when there is none."""
+        urls = list(urls)
+        with self.engine.connect() as connection:
+            row = connection.execute(select(*_STORED_ARTICLE).where(articles.c.url.in_(urls))).first() \
+                or connection.execute(select(*_STORED_ARTICLE).join_from(
+                    url_aliases, articles, articles.c.id == url_aliases.c.article_id).where(
+                    url_aliases.c.url.in_(urls))).first()
         return StoredArticle(*row) if row else None
 
     def _largest_id(self) -> int:

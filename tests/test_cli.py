@@ -37,6 +37,7 @@ WRITING_MODULES = ("sqlalchemy.orm", "storage.models", "storage.store", "storage
 
 
 @pytest.mark.parametrize("command", [["stats"], ["stats", "--runs"], ["search", "committee"], ["show", "1"],
+                                     ["show", "https://www.rocar.net/en/menu139/newsDetail/441.html?utm_source=x"],
                                      ["export"], ["--help"], ["--version"]])
 def test_reading_commands_import_neither_what_crawls_nor_what_writes_need(db, command):
     loaded = modules_loaded_by(*command, "--db", db) if command[0].isalpha() else modules_loaded_by(*command)

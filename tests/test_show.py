@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage import ArticleRecord
+from storage import ArticleRecord, Store
 from storage.reader import StoredArticle
 from tests.cli_runner import newscrawl
 from tests.test_cli import assert_one_line_error
@@ -86,7 +86,25 @@ def test_show_json_by_id_lists_the_cluster(jfmi_store):
     assert [(fetch["spider"], fetch["outcome"]) for fetch in shown["history"]] == [("jfmi", "new")]
 
 
+@pytest.mark.parametrize("spelling", [
+    SEED.replace("http:", "https:") + "?utm_source=weibo&from=timeline",  # as shared: https, tracking parameters
+    SEED + ";jsessionid=A1B2C3", SEED.replace("http:", "HTTPS:")])
+def test_show_finds_an_article_by_any_spelling_the_crawl_takes_for_it(db, spelling):
+    result = newscrawl("show", spelling, "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert f"url           {SEED}" in result.stdout.splitlines()
+
+
+def test_show_finds_an_article_by_a_url_that_led_to_it(db):
+    store = Store(db, create=False)  # a redirect's source, filed as a crawl files it
+    store.add_aliases(SEED, ["http://www.jfmi.com.cn/old/104333.html"])
+    store.close()
+    result = newscrawl("show", "http://www.jfmi.com.cn/old/104333.html?utm_medium=rss", "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert f"url           {SEED}" in result.stdout.splitlines()
+
+
 @pytest.mark.parametrize("key", ["99999", "http://www.jfmi.com.cn/no/such/article.html",
-                                 "99999999999999999999999", "²"])  # beyond any id column; a digit int() refuses
+                                 "99999999999999999999999", "²", "http://[jfmi/"])  # beyond any id column; a digit int() refuses
 def test_show_an_unknown_article(db, key):
     assert_one_line_error(newscrawl("show", key, "--db", db), f"no article {key!r}")
