@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(args, "log_file"):  # a command was named, and its module (with common's) imported
             from crawler.commands.common import check_log_file, log_level
 
-            check_log_file(args.log_file)
+            check_log_file(args.log_file, getattr(args, "db", None))
             if not args.scrapy_logging:
                 logging.basicConfig(level=log_level(args), filename=args.log_file, format=LOG_FORMAT)
         return args.run(args)

@@ -4,6 +4,7 @@ import csv
 import importlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -190,6 +191,24 @@ def test_a_setting_of_the_wrong_kind_is_one_line_before_any_crawl(tmp_path, sett
     result = newscrawl("crawl", "jfmi", "--replay", "-s", setting, "--db", f"sqlite:///{tmp_path}/a.db")
     assert_one_line_error(result, message)
     assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize("command", [["export", "-o", "{file}"], ["stats", "--log-file", "{file}"],
+                                     ["crawl", "jfmi", "--replay", "--warc", "{file}"]], ids=lambda c: c[-2])
+@pytest.mark.parametrize("file", ["store", "store-wal"])
+def test_a_file_to_write_that_is_the_store_is_refused_untouched(db, tmp_path, command, file):
+    """export -o, --log-file or --warc naming the store (or its write-ahead log) would overwrite or
+    append to it."""
+    store = tmp_path / "articles.db"
+    shutil.copyfile(db.removeprefix("sqlite:///"), store)
+    wal = tmp_path / "articles.db-wal"
+    wal.write_bytes(b"")  # as a store in use has
+    target = store if file == "store" else wal
+    before = store.read_bytes()
+    result = newscrawl(*[part.replace("{file}", str(tmp_path / ".." / tmp_path.name / target.name))
+                         for part in command], "--db", f"sqlite:///{store}")
+    assert_one_line_error(result, "is the store", str(store))
+    assert store.read_bytes() == before
 
 
 def test_unwritable_export_file(db, tmp_path):

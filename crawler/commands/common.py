@@ -45,14 +45,30 @@ def log_level(args, default: int = logging.WARNING) -> int:
     return max(logging.DEBUG, default - 10 * args.verbose)
 
 
-def check_log_file(path: str | None) -> None:
-    """A log file that cannot be written is bad input, said before the command starts."""
+def check_log_file(path: str | None, db: str | None) -> None:
+    """A log file that cannot be written, or is the store (of --db), is bad input, said before the
+    command starts."""
     if path is None:
         return
+    check_not_the_store(path, db, "--log-file")
     try:
         open(path, "a", encoding="utf-8").close()
     except OSError as exc:
         raise CommandError(f"cannot write the log file {path}: {exc.strerror}") from None
+
+
+def check_not_the_store(path: str, db: str | None, option: str) -> None:
+    """A file a command writes (export -o, --log-file, crawl --warc) must not be the SQLite store
+    of --db (or the default) nor its write-ahead log: writing it would destroy what is stored."""
+    from storage import database_file
+
+    store = database_file(store_url(db))
+    if store is None or not Path(path).exists():
+        return
+    for kept in (store, store.with_name(f"{store.name}-wal"), store.with_name(f"{store.name}-shm")):
+        if kept.exists() and os.path.samefile(path, kept):
+            raise CommandError(f"{option} {path} is the store {store_url(db)} (or its -wal, -shm file): "
+                               "writing it would destroy the store; name another file")
 
 
 def scrapy_log_settings(args) -> dict[str, str]:
