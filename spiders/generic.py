@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.urls import is_http_url
+from crawler.urls import is_http_url, on_site
 from spiders.base import NewsSpider
 from spiders.cms_lists import JsonList
 
@@ -30,6 +30,8 @@ class GenericSpider(NewsSpider):
             for url in urls:
                 if not is_http_url(url):
                     raise ValueError(f"{what} {url!r} is not an http(s) URL")
+                if not on_site(url, allowed_domains):  # Scrapy would drop its request without a word
+                    raise ValueError(f"{what} {url!r} is outside the allowed domains ({', '.join(allowed_domains)})")
         if not (start_urls or feed_urls or sitemap_urls):
             raise ValueError("a site needs a start URL, a feed or a sitemap")
         if start_urls and not article_pattern:
