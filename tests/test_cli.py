@@ -181,10 +181,10 @@ def test_bad_setting_override(tmp_path):
 
 
 @pytest.mark.parametrize(("setting", "message"), [
-    ("DOWNLOAD_DELAY=abc", "-s DOWNLOAD_DELAY takes a number, not 'abc'"),  # Scrapy's own, read as the crawl starts
-    ("NEWSCRAWL_WRITE_BATCH_SIZE=many", "-s NEWSCRAWL_WRITE_BATCH_SIZE takes a number, not 'many'"),
+    ("DOWNLOAD_DELAY=abc", "-s DOWNLOAD_DELAY takes a number (default: 1.0), not 'abc'"),  # Scrapy's own, read as the crawl starts
+    ("NEWSCRAWL_WRITE_BATCH_SIZE=many", "-s NEWSCRAWL_WRITE_BATCH_SIZE takes a number (default: 200), not 'many'"),
     ("NEWSCRAWL_ERRORS_NAMED=ten", "-s NEWSCRAWL_ERRORS_NAMED takes a number"),  # read only when a page fails
-    ("ROBOTSTXT_OBEY=maybe", "-s ROBOTSTXT_OBEY takes True or False, not 'maybe'"),
+    ("ROBOTSTXT_OBEY=maybe", "-s ROBOTSTXT_OBEY takes True or False (default: True), not 'maybe'"),
     ("NEWSCRAWL_WRITE_BATCH_SECONDS=0", "NEWSCRAWL_WRITE_BATCH_SECONDS is a number of seconds above 0"),
 ])
 def test_a_setting_of_the_wrong_kind_is_one_line_before_any_crawl(tmp_path, setting, message):

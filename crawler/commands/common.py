@@ -191,7 +191,7 @@ def _check_kinds(overrides: dict[str, str]) -> None:
                 float(value)
         except ValueError:
             kind = "True or False" if isinstance(default, bool) else "a number"
-            raise CommandError(f"-s {name} takes {kind}, not {value!r}") from None
+            raise CommandError(f"-s {name} takes {kind} (default: {default}), not {value!r}") from None
 
 
 def known_sites(requested: list[str], settings) -> list[str]:
