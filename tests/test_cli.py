@@ -211,6 +211,14 @@ def test_a_file_to_write_that_is_the_store_is_refused_untouched(db, tmp_path, co
     assert store.read_bytes() == before
 
 
+def test_a_site_named_twice_is_crawled_once(tmp_path):
+    """Not two crawls of one site side by side, each asking for every page."""
+    result = newscrawl("crawl", "jfmi", "jfmi", "--replay", "--json", "--db", f"sqlite:///{tmp_path}/a.db")
+    assert result.returncode == 0, result.stderr
+    assert [(crawl["site"], crawl["new"]) for crawl in json.loads(result.stdout)] == [
+        ("jfmi", len(quality("jfmi")["articles"]))]
+
+
 def test_unwritable_export_file(db, tmp_path):
     assert_one_line_error(newscrawl("export", "-o", str(tmp_path / "no" / "out.jsonl"), "--db", db), "cannot write")
 

@@ -195,14 +195,15 @@ def _check_kinds(overrides: dict[str, str]) -> None:
 
 
 def known_sites(requested: list[str], settings) -> list[str]:
-    """The requested spider names, checked; all of them when none is requested."""
+    """The requested spider names, checked, each once (a site named twice is not crawled twice at
+    once); all of them when none is requested."""
     from crawler import runner
 
     known = runner.site_names(settings)
     unknown = [site for site in requested if site not in known]
     if unknown:
         raise CommandError(f"unknown site {unknown[0]!r}; known sites: {', '.join(known)}")
-    return requested or known
+    return list(dict.fromkeys(requested)) or known
 
 
 def check_stored_sites(store: StoreReader, requested: list[str]) -> None:
