@@ -178,6 +178,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def shown_url(url: str) -> str:
+    """A database (or Redis) URL as messages show it, its password masked: messages go to logs
+    and to cron's mails."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
 def database_file(url: str) -> Path | None:
     """The file of a SQLite store; None for an in-memory one or another database."""
     try:
@@ -212,7 +222,7 @@ def _unusable_store(url: str, context: ExceptionContext) -> None:
         return
     reason = str(context.original_exception).strip().split("\n")[0]
     hint = next((hint for words, hint in _STORE_TROUBLE_HINTS.items() if words in reason), None)
-    raise StoreError(f"cannot use the store at {url}: {reason}" + (f" ({hint})" if hint else ""))
+    raise StoreError(f"cannot use the store at {shown_url(url)}: {reason}" + (f" ({hint})" if hint else ""))
 
 
 def _create_engine(url: str, must_exist: bool = False) -> Engine:
@@ -221,15 +231,15 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
         if not path.parent.exists() and path.parent == Path("data"):
             path.parent.mkdir()  # the default location, created on first use
         if not path.parent.is_dir():
-            raise StoreError(f"cannot open database {url}: folder {path.parent} does not exist")
+            raise StoreError(f"cannot open database {shown_url(url)}: folder {path.parent} does not exist")
         if path.is_dir():
-            raise StoreError(f"cannot open database {url}: {path} is a folder, not a file")
+            raise StoreError(f"cannot open database {shown_url(url)}: {path} is a folder, not a file")
         if must_exist and not path.exists():
-            raise StoreError(f"{url} holds no newscrawl store yet; run a crawl first")
+            raise StoreError(f"{shown_url(url)} holds no newscrawl store yet; run a crawl first")
     try:
         engine = create_engine(url)
     except Exception as exc:  # missing driver, bad options...
-        raise StoreError(f"cannot open database {url}: {exc}") from None
+        raise StoreError(f"cannot open database {shown_url(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # the full-text index's triggers and view call it (migration 0006)
@@ -272,7 +282,7 @@ class StoreReader:
                     connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         except OperationalError as exc:
             self.engine.dispose()
-            raise StoreError(f"cannot open database {url}: {exc.orig}") from None
+            raise StoreError(f"cannot open database {shown_url(url)}: {exc.orig}") from None
         self._close_dead_runs()
 
     def _check_schema(self, create: bool) -> None:
@@ -289,16 +299,16 @@ class StoreReader:
             return
         if current is None and not inspect(self.engine).get_table_names():
             if not create:
-                raise StoreError(f"{self.url} holds no newscrawl store yet; run a crawl first")
+                raise StoreError(f"{shown_url(self.url)} holds no newscrawl store yet; run a crawl first")
             migrations.upgrade(self.engine)
         elif migrations.is_known(current):
             raise StoreError(
-                f"the store at {self.url} has an older schema ({current}); "
+                f"the store at {shown_url(self.url)} has an older schema ({current}); "
                 "run `newscrawl db upgrade` first"
             )
         else:
             raise StoreError(
-                f"the store at {self.url} was written by a newer newscrawl "
+                f"the store at {shown_url(self.url)} was written by a newer newscrawl "
                 f"(schema {current}); upgrade newscrawl to use it"
             )
 
@@ -416,7 +426,7 @@ class StoreReader:
             return self._search_postgresql(query, site=site, since=since, until=until, language=language,
                                            limit=limit, marks=marks)
         if self.engine.dialect.name != "sqlite":
-            raise StoreError(f"full-text search needs a SQLite or PostgreSQL store; {self.url} is "
+            raise StoreError(f"full-text search needs a SQLite or PostgreSQL store; {shown_url(self.url)} is "
                              f"{self.engine.dialect.name}")
         chinese = search_text.has_cjk(query)
         fts = _ARTICLES_FTS_CJK if chinese else _ARTICLES_FTS
@@ -445,7 +455,7 @@ class StoreReader:
         except OperationalError as exc:
             reason = str(exc.orig)
             if not _FTS_QUERY_ERROR.match(reason):
-                raise StoreError(f"cannot search {self.url}: {reason}") from None
+                raise StoreError(f"cannot search {shown_url(self.url)}: {reason}") from None
             if reason.startswith("no such column"):  # FTS5 reads "covid-19" or "a:b" as a column filter
                 reason += ' (put a word that holds "-" or ":" in double quotes)'
             raise StoreError(f"bad search query {query!r}: {reason}") from None

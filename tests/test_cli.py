@@ -219,6 +219,21 @@ def test_a_site_named_twice_is_crawled_once(tmp_path):
         ("jfmi", len(quality("jfmi")["articles"]))]
 
 
+POSTGRES_WITH_PASSWORD = "postgresql+psycopg://news:s3cret@127.0.0.1:1/news"
+
+
+@pytest.mark.parametrize("command", [
+    ["stats", "--db", POSTGRES_WITH_PASSWORD], ["db", "upgrade", "--db", POSTGRES_WITH_PASSWORD],
+    ["crawl", "jfmi", "--replay", "--db", POSTGRES_WITH_PASSWORD],
+    ["crawl", "jfmi", "--replay", "--frontier", "redis://:s3cret@127.0.0.1:1/0", "--db", "sqlite:///{tmp}/a.db"]],
+    ids=lambda command: " ".join(command[:3]))
+def test_a_password_in_a_url_is_not_shown(tmp_path, command):
+    """Error lines go to logs and cron's mails: a database's or Redis's password stays out of them."""
+    result = newscrawl(*[part.replace("{tmp}", str(tmp_path)) for part in command])
+    assert_one_line_error(result, "***")
+    assert "s3cret" not in result.stderr + result.stdout
+
+
 def test_unwritable_export_file(db, tmp_path):
     assert_one_line_error(newscrawl("export", "-o", str(tmp_path / "no" / "out.jsonl"), "--db", db), "cannot write")
 
