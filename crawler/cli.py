@@ -73,8 +73,15 @@ class _Parser(argparse.ArgumentParser):
     """argparse's parser, whose usage errors are one line on stderr like any other bad input's
     (argparse prints the whole usage before them)."""
 
-    def error(self, message: str):
-        self.exit(USAGE_ERROR, f"newscrawl: {message} (see `{self.prog} --help`)\n")
+    def error(self, message: str, prog: str | None = None):
+        self.exit(USAGE_ERROR, f"newscrawl: {message} (see `{prog or self.prog} --help`)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """argparse's, but arguments the command does not take name its --help, not the list of commands'."""
+        parsed, unknown = self.parse_known_args(args, namespace)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}", getattr(parsed, "command_prog", None))
+        return parsed
 
 
 def _parser(argv: list[str]) -> argparse.ArgumentParser:
@@ -100,7 +107,8 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
         command.add_arguments(sub)
         add_logging_options(sub)
         # crawls log through Scrapy, which -v/-q/--log-file reach as settings (scrapy_log_settings)
-        sub.set_defaults(run=command.run, scrapy_logging=getattr(command, "LOGS_THROUGH_SCRAPY", False))
+        sub.set_defaults(run=command.run, scrapy_logging=getattr(command, "LOGS_THROUGH_SCRAPY", False),
+                         command_prog=sub.prog)
     return parser
 
 

@@ -242,7 +242,7 @@ def test_unwritable_export_file(db, tmp_path):
     (["export", "--format", "xml"], "invalid choice: 'xml'"), (["search"], "required: QUERY"),
     (["stats", "--runs", "x"], "invalid int value: 'x'"), (["bogus"], "invalid choice: 'bogus'"),
     (["db", "frob"], "invalid choice: 'frob'"), (["crawl", "--max-pages", "abc"], "--max-pages"),
-    (["show", "1", "--no-such-option"], "unrecognized arguments: --no-such-option")])
+    (["show", "1", "--no-such-option"], "unrecognized arguments: --no-such-option (see `newscrawl show --help`)")])
 def test_bad_arguments_are_one_line_naming_the_help(arguments, fragment):
     """argparse's usage errors, as every other bad input: one line, not the whole usage first."""
     assert_one_line_error(newscrawl(*arguments), fragment, "--help`")
