@@ -178,6 +178,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def check_no_other_tables(engine: Engine, url: str) -> None:
+    """A database without a newscrawl schema version must be empty to become a store: one with
+    tables is another application's (or a damaged store), never written to."""
+    tables = inspect(engine).get_table_names()
+    if tables:
+        raise StoreError(f"{shown_url(url)} is not a newscrawl store: it holds other tables "
+                         f"({', '.join(sorted(tables)[:5])}) and no newscrawl schema version")
+
+
 def shown_url(url: str) -> str:
     """A database (or Redis) URL as messages show it, its password masked: messages go to logs
     and to cron's mails."""
@@ -297,7 +306,8 @@ class StoreReader:
         current, head = migrations.current_revision(self.engine), migrations.head_revision()
         if current == head:
             return
-        if current is None and not inspect(self.engine).get_table_names():
+        if current is None:
+            check_no_other_tables(self.engine, self.url)
             if not create:
                 raise StoreError(f"{shown_url(self.url)} holds no newscrawl store yet; run a crawl first")
             migrations.upgrade(self.engine)

@@ -26,7 +26,7 @@ from storage.models import Article, ArticleFetch, ArticlePage, CrawlRun, FailedP
 from storage.near_duplicates import DEFAULT_THRESHOLD, Keys, NearDuplicateIndex, band_keys, bucket_locks
 from storage.processes import this_process
 from storage.reader import (GONE, CrawlRunView, RunCounts, StoreError, StoreReader, _create_engine, _run_view,
-                            shown_url, utcnow)
+                            check_no_other_tables, shown_url, utcnow)
 
 
 class SaveOutcome(enum.Enum):
@@ -127,7 +127,9 @@ class Store(StoreReader):
         current = migrations.current_revision(engine)
         if current == migrations.head_revision():
             return False
-        if current is not None and not migrations.is_known(current):
+        if current is None:
+            check_no_other_tables(engine, url)
+        elif not migrations.is_known(current):
             raise StoreError(f"the store at {shown_url(url)} was written by a newer newscrawl "
                              f"(schema {current}); upgrade newscrawl to use it")
         migrations.upgrade(engine)
