@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(args, "log_file"):  # a command was named, and its module (with common's) imported
             from crawler.commands.common import check_log_file, log_level
 
-            check_log_file(args.log_file)
+            check_log_file(args.log_file, getattr(args, "db", None))
             if not args.scrapy_logging:
                 logging.basicConfig(level=log_level(args), filename=args.log_file, format=LOG_FORMAT)
         return args.run(args)
@@ -69,11 +69,26 @@ def _one_line_error(exc: Exception) -> int | None:
     return None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one line on stderr like any other bad input's
+    (argparse prints the whole usage before them)."""
+
+    def error(self, message: str, prog: str | None = None):
+        self.exit(USAGE_ERROR, f"newscrawl: {message} (see `{prog or self.prog} --help`)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """argparse's, but arguments the command does not take name its --help, not the list of commands'."""
+        parsed, unknown = self.parse_known_args(args, namespace)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}", getattr(parsed, "command_prog", None))
+        return parsed
+
+
 def _parser(argv: list[str]) -> argparse.ArgumentParser:
     """The parser of every command; only the module of the command given is imported (a command
     starts without importing what the others need). The others' help lines are read from their
     source when the list of commands may be shown: no command given, an unknown one, or -h before it."""
-    parser = argparse.ArgumentParser(prog="newscrawl", description="Collect news from institutional sites.")
+    parser = _Parser(prog="newscrawl", description="Collect news from institutional sites.")
     parser.add_argument("--version", action="version", version=f"newscrawl {__version__}")
     parser.set_defaults(run=lambda _args: parser.print_help() or 0)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -92,7 +107,8 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
         command.add_arguments(sub)
         add_logging_options(sub)
         # crawls log through Scrapy, which -v/-q/--log-file reach as settings (scrapy_log_settings)
-        sub.set_defaults(run=command.run, scrapy_logging=getattr(command, "LOGS_THROUGH_SCRAPY", False))
+        sub.set_defaults(run=command.run, scrapy_logging=getattr(command, "LOGS_THROUGH_SCRAPY", False),
+                         command_prog=sub.prog)
     return parser
 
 

@@ -16,7 +16,10 @@ sees a download error or an HTTP error status only when the retries are used
 up, and an extension (spider_error signal) for callbacks that crash. The
 components that refuse a page themselves (crawler/middlewares.py) count it
 with count_failed_page() before they raise IgnoreRequest, since such an
-exception bypasses the other middlewares.
+exception bypasses the other middlewares. Any other exception raised while a
+response passes the middlewares (Scrapy's redirect to a URL that is none, a
+Content-Encoding that does not decode) bypasses them too: the log formatter,
+which Scrapy asks about every download error a page ends with, counts those.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 KINDS = ("timeout", "connection", "http_status", "too_large", "redirect_loop", "robots", "extraction", "other")
 STAT_PREFIX = "newscrawl/errors/"
+_COUNTED = "newscrawl_failure_counted"  # request meta: CountFailedPages counted the download error it ended with
 
 # Scrapy's download errors (2.19), by kind; twisted's own for the handlers that still raise them
 _TIMEOUTS = (DownloadTimeoutError, twisted_errors.TimeoutError, twisted_errors.TCPTimedOutError)
@@ -112,17 +116,25 @@ class CountFailedPages:
             return
         if isinstance(exception, IgnoreRequest) and str(exception) != _ROBOTS_REFUSAL:
             return  # counted by whoever refused the page, if it is a failure
-        count_failed_page(self.crawler, request.url, kind_of(exception),
-                          f"{type(exception).__name__}: {exception}".rstrip(": "))
+        count_failed_page(self.crawler, request.url, kind_of(exception), _reason(exception))
+        request.meta[_COUNTED] = True
 
     def spider_error(self, failure, response: Response) -> None:
         """A callback crashed on the page: counted; Scrapy logs the traceback."""
         count_failed_page(self.crawler, response.url, "other", f"the spider failed: {failure.value!r}")
 
 
+def _reason(exception: BaseException) -> str:
+    return f"{type(exception).__name__}: {exception}".rstrip(": ")
+
+
 class QuietDownloadErrors(LogFormatter):
     """Scrapy's log formatter, with download errors at DEBUG: count_failed_page() names the
-    first failed pages at WARNING, so a site that is down does not print a traceback a page."""
+    first failed pages at WARNING, so a site that is down does not print a traceback a page.
+    Scrapy asks it about every download error a page ended with (IgnoreRequest aside), so it
+    also counts those no middleware counted: raised while a response went through them."""
 
     def download_error(self, failure, request, spider, errmsg=None):
+        if is_page(request) and not request.meta.get(_COUNTED):
+            count_failed_page(spider.crawler, request.url, kind_of(failure.value), _reason(failure.value))
         return {**super().download_error(failure, request, spider, errmsg), "level": logging.DEBUG}

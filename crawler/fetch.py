@@ -24,6 +24,8 @@ from scrapy import Request
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
+from crawler.urls import is_http_url
+
 
 class FetchError(Exception):
     """A page that could not be fetched (network, robots.txt): one line saying why."""
@@ -56,7 +58,7 @@ class PoliteFetcher:
     def fetch(self, url: str) -> Response:
         """The answer to GET url (any status, redirects followed). FetchError when robots.txt
         forbids it or no answer came (DNS, connection, timeout)."""
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        if not is_http_url(url):
             raise FetchError(f"{url!r} is not an http(s) URL")
         if self.obey_robots and urlsplit(url).path != "/robots.txt" \
                 and not self.robots_txt_of(url).can_fetch(url, self.user_agent):

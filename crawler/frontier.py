@@ -39,6 +39,7 @@ from twisted.internet import task
 from crawler.extensions import run_counts
 from crawler.outcomes import JOINED, crawl_outcome
 from storage import RunCounts, Store
+from storage.reader import shown_url
 
 log = logging.getLogger("newscrawl.frontier")
 
@@ -91,9 +92,9 @@ def redis_client(url: str):
         client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=10)
         client.ping()
     except ValueError as exc:
-        raise FrontierError(f"not a Redis URL: {url!r} ({exc})") from None
+        raise FrontierError(f"not a Redis URL: {shown_url(url)!r} ({exc})") from None
     except redis.RedisError as exc:
-        raise FrontierError(f"cannot reach the frontier at {url}: {exc}") from None
+        raise FrontierError(f"cannot reach the frontier at {shown_url(url)}: {exc}") from None
     return client
 
 
@@ -124,7 +125,7 @@ def join(redis_url: str, site: str, db_url: str) -> FrontierCrawl:
             client.sadd(f"{crawl.prefix}:workers", worker)
             return crawl
         time.sleep(0.2)  # the first worker is recording its run
-    raise FrontierError(f"the crawl of {site} in the frontier at {redis_url} did not record its run "
+    raise FrontierError(f"the crawl of {site} in the frontier at {shown_url(redis_url)} did not record its run "
                         f"within {JOIN_TIMEOUT} s")
 
 

@@ -50,18 +50,38 @@ class SqliteCacheStorage:
         self._fingerprinter = None
 
     def open_spider(self, spider: Spider) -> None:
+        self._fingerprinter = spider.crawler.request_fingerprinter
+        try:
+            self.connection = self._opened()
+        except (OSError, sqlite3.OperationalError) as exc:  # a folder it cannot make or write
+            logger.warning("cannot use the HTTP cache %s (%s): crawling without it, every page in full",
+                           self.path, exc)
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: a cache is only a cache
+            logger.warning("the HTTP cache %s is damaged (%s): starting a new one", self.path, exc)
+            for path in (self.path, *(self.path.with_name(self.path.name + end) for end in ("-wal", "-shm"))):
+                path.unlink(missing_ok=True)
+            self.connection = self._opened()
+
+    def _opened(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # autocommit: each page is written at once, so other crawls wait for the file only that long
-        self.connection = sqlite3.connect(self.path, timeout=_BUSY_SECONDS, isolation_level=None)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=NORMAL")  # a cache: a power cut may lose the last pages, no more
-        self.connection.execute(_SCHEMA)
-        self._fingerprinter = spider.crawler.request_fingerprinter
+        connection = sqlite3.connect(self.path, timeout=_BUSY_SECONDS, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")  # a cache: a power cut may lose the last pages, no more
+            connection.execute(_SCHEMA)
+        except sqlite3.Error:
+            connection.close()
+            raise
+        return connection
 
     def close_spider(self, spider: Spider) -> None:
-        self.connection.close()
+        if self.connection is not None:
+            self.connection.close()
 
     def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
+        if self.connection is None:
+            return None
         try:
             row = self.connection.execute(
                 "SELECT url, status, headers, body, stored_at FROM responses WHERE fingerprint = ?",
@@ -85,6 +105,8 @@ class SqliteCacheStorage:
                                                for name, values in json.loads(headers).items()}})
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
+        if self.connection is None:
+            return
         headers = {name.decode("latin-1"): [value.decode("latin-1") for value in values]
                    for name, values in response.headers.items()}
         try:

@@ -24,6 +24,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from w3lib.url import canonicalize_url
 
+from crawler.outcomes import STOPPED_EARLY
 from crawler.urls import spellings
 from spiders.base import ARTICLE, LIST, LIST_DATE, PAGE
 from storage import Store
@@ -61,11 +62,13 @@ class SkipStoredArticles:
 
     def spider_opened(self, spider) -> None:
         self.store = Store(self.db_url)
-        # A run that did not finish (interrupted, failed) may have stored a list page's articles
-        # without reaching the next page: stopping at the first page with nothing new would skip
-        # those forever, so the walk after it goes through every list page.
+        # A run that did not finish (interrupted, failed), or that a page or time cap stopped early,
+        # may have stored a list page's articles without reaching the next page: stopping at the
+        # first page with nothing new would skip those forever, so the walk after it goes through
+        # every list page.
         previous = self.store.last_run(spider.name, before=self.stats.get_value("newscrawl/run_id"))
-        if previous and previous.status != "finished":
+        if previous and (previous.status != "finished"
+                         or any(warning.startswith(STOPPED_EARLY) for warning in previous.warnings)):
             self.full = True
 
     def spider_closed(self) -> None:

@@ -113,16 +113,23 @@ class RefuseNonHtmlPages:
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get(PAGE) not in (ARTICLE, LIST) or not 200 <= response.status < 300:
             return response
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
-        if not response.body:
-            reason = "an empty answer"
-        # Scrapy reads a .html URL as HTML whatever its Content-Type says, so both are asked
-        elif isinstance(response, TextResponse) and (not content_type or _TEXT_TYPE.search(content_type)):
+        reason = refusal_of_page(response)
+        if reason is None:
             return response
-        else:
-            reason = f"not an HTML page ({content_type or 'no Content-Type'})"
         count_failed_page(self.crawler, request.url, "other", reason)
         raise IgnoreRequest(f"{reason}: {request.url}")
+
+
+def refusal_of_page(response: Response) -> str | None:
+    """Why a response cannot be read as a list or article page (an empty answer, a PDF, an
+    image), or None when it can (the crawl, and `newscrawl extract`)."""
+    content_type = response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+    if not response.body:
+        return "an empty answer"
+    # Scrapy reads a .html URL as HTML whatever its Content-Type says, so both are asked
+    if isinstance(response, TextResponse) and (not content_type or _TEXT_TYPE.search(content_type)):
+        return None
+    return f"not an HTML page ({content_type or 'no Content-Type'})"
 
 
 def _decodes(body: bytes, encoding: str) -> bool:
@@ -186,7 +193,7 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²": a digit to isdigit(), but not to float()
         return float(value)
     try:
         when = parsedate_to_datetime(value)

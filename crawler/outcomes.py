@@ -27,6 +27,7 @@ JOINED = "newscrawl/joined_a_crawl"
 WARNINGS = "newscrawl/warnings"
 INTERRUPTED = "newscrawl/interrupted"
 STORE_ERROR = "newscrawl/store_error"
+STOPPED_EARLY = "stopped early: "  # the warning of a crawl a page or time cap ended, its close reason after it
 STORE_FAILED = "store_failed"  # the close reason of a crawl stopped because the store cannot be written
 REPLAY_UNRECORDED = "newscrawl/replay_unrecorded"  # crawler/recordings.py
 
@@ -68,7 +69,7 @@ def crawl_outcome(reason: str | None, stats: dict) -> Outcome:
                                                                      " (no answer; see the errors by kind)"),
                        warnings)
     if reason not in (FINISHED, "closespider_itemcount"):  # a page/time limit: an intended stop, but partial
-        warnings += (f"stopped early: {reason}",)
+        warnings += (f"{STOPPED_EARLY}{reason}",)
     return Outcome(FINISHED, None, warnings)
 
 

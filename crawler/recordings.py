@@ -17,6 +17,7 @@ import json
 import os
 import re
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -248,6 +249,21 @@ class RecordResponses:
         self.recording.add(request.url, response.status, response.headers, response.body,
                            method=request.method, request_body=request.body)
         return response
+
+
+def check_recording_folder(folder: Path) -> None:
+    """The folder `newscrawl record` writes into, checked before anything is fetched (the writer
+    is made once the crawl runs, too late for a one-line refusal): RecordingError when it cannot
+    be made or written, or holds a manifest that cannot be read and added to."""
+    if folder.exists() and not folder.is_dir():
+        raise RecordingError(f"cannot record into {folder}: it is not a folder")
+    try:
+        (folder / "pages").mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise RecordingError(f"cannot write the recording folder {folder}: {exc.strerror or exc}") from None
+    if (folder / MANIFEST).is_file():
+        load_manifest(folder / MANIFEST)
 
 
 class RecordingWriter:

@@ -212,6 +212,20 @@ class DueTimes:
     def __init__(self, folder: Path):
         self.path = folder / "schedule-state.json"
         self.lock = LockFile(folder / "schedule-state.lock")
+        self._check(folder)
+
+    def _check(self, folder: Path) -> None:
+        """ScheduleError, before any crawl, when the folder cannot hold the locks and the state,
+        or the state cannot be read (a scheduler would stop at its first due time)."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with self.lock:
+                self._read()
+        except OSError as exc:
+            raise ScheduleError(f"cannot use the lock folder {folder}: {exc.strerror or exc}") from None
+        except ValueError as exc:  # not JSON (json.JSONDecodeError), or not UTF-8
+            raise ScheduleError(f"unreadable schedule state {self.path} ({exc}): "
+                                "mend or delete it (every job then starts at once)") from None
 
     def last(self, job: str) -> datetime | None:
         stamp = self._read().get(job)

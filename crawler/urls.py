@@ -14,12 +14,19 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from weakref import WeakKeyDictionary
 
-from scrapy import Request
-from scrapy.utils.request import RequestFingerprinter
 from w3lib.url import canonicalize_url, url_query_cleaner
+
+from crawler.literals import module_literals
+
+if TYPE_CHECKING:
+    from scrapy import Request
+
+# Scrapy is imported by the classes that need it: `newscrawl show` finds an article by any of
+# its URL's spellings with the functions here, and a reading command starts without Scrapy.
 
 _PATH_PARAMETER = re.compile(r";([^;/?#=]+)=[^;/?#]*")  # ;jsessionid=… in a path
 _INDEX_PAGE = re.compile(r"/(?:index|default)\.s?html?$", re.IGNORECASE)
@@ -29,6 +36,13 @@ def tracking_patterns(settings) -> list[str]:
     """The glob patterns (lower case) of the parameters clean_url() removes."""
     return [pattern.lower() for pattern in (*settings.getlist("NEWSCRAWL_TRACKING_PARAMS"),
                                             *settings.getlist("NEWSCRAWL_TRACKING_PARAMS_EXTRA"))]
+
+
+def default_tracking_patterns() -> list[str]:
+    """tracking_patterns() of the project settings, read from their source without loading them."""
+    declared = module_literals("crawler.settings")
+    return [pattern.lower() for pattern in (*declared["NEWSCRAWL_TRACKING_PARAMS"],
+                                            *declared["NEWSCRAWL_TRACKING_PARAMS_EXTRA"])]
 
 
 def clean_url(url: str, patterns: list[str]) -> str:
@@ -42,6 +56,16 @@ def clean_url(url: str, patterns: list[str]) -> str:
     names = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True) if tracking(name)})
     stripped = urlunsplit(parts._replace(path=path))
     return url_query_cleaner(stripped, names, remove=True, unique=False) if names or parts.fragment else stripped
+
+
+def is_http_url(url: str) -> bool:
+    """Whether url is an http(s) URL a request can be made for: with a host, and a port if any in
+    range (urlsplit raises on "http://[bad/" and on the port of "http://host:99999/")."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:
+        return False
 
 
 def on_site(url: str, domains: list[str] | None) -> bool:
@@ -74,6 +98,8 @@ class PageFingerprinter:
     """REQUEST_FINGERPRINTER_CLASS: Scrapy's fingerprint of the request for page_identity(url)."""
 
     def __init__(self, crawler=None):
+        from scrapy.utils.request import RequestFingerprinter
+
         self._scrapy = RequestFingerprinter(crawler)
         self._cache: WeakKeyDictionary[Request, bytes] = WeakKeyDictionary()
 
@@ -91,14 +117,17 @@ class CleanRequestUrls:
     """Spider middleware: the start requests and the spider's requests ask for clean_url(url)."""
 
     def __init__(self, patterns: list[str]):
+        from scrapy import Request
+
         self.patterns = patterns
+        self._request_class = Request
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(tracking_patterns(crawler.settings))
 
     def _clean(self, output):
-        if isinstance(output, Request):
+        if isinstance(output, self._request_class):
             url = clean_url(output.url, self.patterns)
             return output if url == output.url else output.replace(url=url)
         return output

@@ -87,7 +87,9 @@ class JsonList:
             try:
                 jmespath.compile(expression)
             except jmespath.exceptions.JMESPathError as exc:
-                raise ValueError(f"JSON list {name} {expression!r} is not a JMESPath expression: {exc}") from None
+                # jmespath's message goes on to show the expression with a caret, on two more lines
+                reason = str(exc).splitlines()[0].removesuffix(", for expression:")
+                raise ValueError(f"JSON list {name} {expression!r} is not a JMESPath expression: {reason}") from None
         if not isinstance(self.first_page, int) or isinstance(self.first_page, bool):
             raise ValueError("JSON list first_page must be a whole number")
 

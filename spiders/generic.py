@@ -9,8 +9,8 @@ title from what the site's CMS marks, and trafilatura reads pages that mark none
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
+from crawler.urls import is_http_url, on_site
 from spiders.base import NewsSpider
 from spiders.cms_lists import JsonList
 
@@ -28,8 +28,10 @@ class GenericSpider(NewsSpider):
         entries are all articles unless an article pattern is given (spiders/sources.py)."""
         for what, urls in (("start URL", start_urls), ("feed URL", feed_urls), ("sitemap URL", sitemap_urls)):
             for url in urls:
-                if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                if not is_http_url(url):
                     raise ValueError(f"{what} {url!r} is not an http(s) URL")
+                if not on_site(url, allowed_domains):  # Scrapy would drop its request without a word
+                    raise ValueError(f"{what} {url!r} is outside the allowed domains ({', '.join(allowed_domains)})")
         if not (start_urls or feed_urls or sitemap_urls):
             raise ValueError("a site needs a start URL, a feed or a sitemap")
         if start_urls and not article_pattern:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from storage import migrations, search_text
 from storage.locks import database_lock
 from storage.processes import is_gone
-from storage.tables import article_fetches, articles, crawl_runs, failed_pages
+from storage.tables import article_fetches, articles, crawl_runs, failed_pages, url_aliases
 
 
 class StoreError(Exception):
@@ -160,6 +160,9 @@ _STRETCH_IDS = 25_000
 # matches first (StoreReader._best), _SPARE times as many as the filtered share should hold `limit`.
 _BROAD_FILTER = 0.5
 _SPARE = 2
+# A limit on rows read (search results, crawl runs) above this is none: no store holds as many, and
+# SQLite and PostgreSQL take no LIMIT beyond 64 bits (nor _SPARE / _BROAD_FILTER times this one).
+MOST_ROWS = 2**31 - 1
 # SQLite's messages for a query FTS5 cannot parse (others mean the database is unusable)
 _FTS_QUERY_ERROR = re.compile(r"fts5: |unterminated string|no such column|unknown special query")
 
@@ -173,6 +176,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def check_no_other_tables(engine: Engine, url: str) -> None:
+    """A database without a newscrawl schema version must be empty to become a store: one with
+    tables is another application's (or a damaged store), never written to."""
+    tables = inspect(engine).get_table_names()
+    if tables:
+        raise StoreError(f"{shown_url(url)} is not a newscrawl store: it holds other tables "
+                         f"({', '.join(sorted(tables)[:5])}) and no newscrawl schema version")
+
+
+def shown_url(url: str) -> str:
+    """A database (or Redis) URL as messages show it, its password masked: messages go to logs
+    and to cron's mails."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
 
 
 def database_file(url: str) -> Path | None:
@@ -209,7 +231,7 @@ def _unusable_store(url: str, context: ExceptionContext) -> None:
         return
     reason = str(context.original_exception).strip().split("\n")[0]
     hint = next((hint for words, hint in _STORE_TROUBLE_HINTS.items() if words in reason), None)
-    raise StoreError(f"cannot use the store at {url}: {reason}" + (f" ({hint})" if hint else ""))
+    raise StoreError(f"cannot use the store at {shown_url(url)}: {reason}" + (f" ({hint})" if hint else ""))
 
 
 def _create_engine(url: str, must_exist: bool = False) -> Engine:
@@ -218,15 +240,15 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
         if not path.parent.exists() and path.parent == Path("data"):
             path.parent.mkdir()  # the default location, created on first use
         if not path.parent.is_dir():
-            raise StoreError(f"cannot open database {url}: folder {path.parent} does not exist")
+            raise StoreError(f"cannot open database {shown_url(url)}: folder {path.parent} does not exist")
         if path.is_dir():
-            raise StoreError(f"cannot open database {url}: {path} is a folder, not a file")
+            raise StoreError(f"cannot open database {shown_url(url)}: {path} is a folder, not a file")
         if must_exist and not path.exists():
-            raise StoreError(f"{url} holds no newscrawl store yet; run a crawl first")
+            raise StoreError(f"{shown_url(url)} holds no newscrawl store yet; run a crawl first")
     try:
         engine = create_engine(url)
     except Exception as exc:  # missing driver, bad options...
-        raise StoreError(f"cannot open database {url}: {exc}") from None
+        raise StoreError(f"cannot open database {shown_url(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         # the full-text index's triggers and view call it (migration 0006)
@@ -269,7 +291,7 @@ class StoreReader:
                     connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         except OperationalError as exc:
             self.engine.dispose()
-            raise StoreError(f"cannot open database {url}: {exc.orig}") from None
+            raise StoreError(f"cannot open database {shown_url(url)}: {exc.orig}") from None
         self._close_dead_runs()
 
     def _check_schema(self, create: bool) -> None:
@@ -284,18 +306,19 @@ class StoreReader:
         current, head = migrations.current_revision(self.engine), migrations.head_revision()
         if current == head:
             return
-        if current is None and not inspect(self.engine).get_table_names():
+        if current is None:
+            check_no_other_tables(self.engine, self.url)
             if not create:
-                raise StoreError(f"{self.url} holds no newscrawl store yet; run a crawl first")
+                raise StoreError(f"{shown_url(self.url)} holds no newscrawl store yet; run a crawl first")
             migrations.upgrade(self.engine)
         elif migrations.is_known(current):
             raise StoreError(
-                f"the store at {self.url} has an older schema ({current}); "
+                f"the store at {shown_url(self.url)} has an older schema ({current}); "
                 "run `newscrawl db upgrade` first"
             )
         else:
             raise StoreError(
-                f"the store at {self.url} was written by a newer newscrawl "
+                f"the store at {shown_url(self.url)} was written by a newer newscrawl "
                 f"(schema {current}); upgrade newscrawl to use it"
             )
 
@@ -355,10 +378,28 @@ class StoreReader:
 
     def find_article(self, *, article_id: int | None = None, url: str | None = None) -> StoredArticle | None:
         """The article with this id, or with this canonical URL; None when there is none."""
+        if url is None and not 0 < article_id <= self._largest_id():
+            return None  # no row can have it; the driver would refuse it as a parameter (overflow)
         with self.engine.connect() as connection:
             row = connection.execute(select(*_STORED_ARTICLE).where(
                 articles.c.url == url if url is not None else articles.c.id == article_id)).first()
         return StoredArticle(*row) if row else None
+
+    def article_known_as(self, urls: Iterable[str]) -> StoredArticle | None:
+        """The article stored under one of these canonical URLs, or that one of them led to (an
+        alias: a redirect's source, say); None when there is none."""
+        urls = list(urls)
+        with self.engine.connect() as connection:
+            row = connection.execute(select(*_STORED_ARTICLE).where(articles.c.url.in_(urls))).first() \
+                or connection.execute(select(*_STORED_ARTICLE).join_from(
+                    url_aliases, articles, articles.c.id == url_aliases.c.article_id).where(
+                    url_aliases.c.url.in_(urls))).first()
+        return StoredArticle(*row) if row else None
+
+    def _largest_id(self) -> int:
+        """The largest value of an id column (tables.py's Integer): PostgreSQL's INTEGER is 32 bits,
+        SQLite's 64."""
+        return 2**31 - 1 if self.engine.dialect.name == "postgresql" else 2**63 - 1
 
     def near_duplicates(self, article: StoredArticle) -> list[StoredArticle]:
         """The other articles of its near-duplicate cluster: the root and every copy of the root."""
@@ -390,11 +431,12 @@ class StoreReader:
         best first; marks go around the matched words in titles and snippets. A Chinese word of
         any length matches the articles that contain it (storage/search_text.py). site, since
         and until (publication dates, inclusive) and language narrow the results."""
+        limit = min(limit, MOST_ROWS)
         if self.engine.dialect.name == "postgresql":
             return self._search_postgresql(query, site=site, since=since, until=until, language=language,
                                            limit=limit, marks=marks)
         if self.engine.dialect.name != "sqlite":
-            raise StoreError(f"full-text search needs a SQLite or PostgreSQL store; {self.url} is "
+            raise StoreError(f"full-text search needs a SQLite or PostgreSQL store; {shown_url(self.url)} is "
                              f"{self.engine.dialect.name}")
         chinese = search_text.has_cjk(query)
         fts = _ARTICLES_FTS_CJK if chinese else _ARTICLES_FTS
@@ -423,7 +465,7 @@ class StoreReader:
         except OperationalError as exc:
             reason = str(exc.orig)
             if not _FTS_QUERY_ERROR.match(reason):
-                raise StoreError(f"cannot search {self.url}: {reason}") from None
+                raise StoreError(f"cannot search {shown_url(self.url)}: {reason}") from None
             if reason.startswith("no such column"):  # FTS5 reads "covid-19" or "a:b" as a column filter
                 reason += ' (put a word that holds "-" or ":" in double quotes)'
             raise StoreError(f"bad search query {query!r}: {reason}") from None
@@ -563,7 +605,8 @@ class StoreReader:
         """The latest crawl runs of every site, newest first."""
         with self.engine.connect() as connection:
             runs = connection.execute(
-                select(crawl_runs).order_by(crawl_runs.c.started_at.desc(), crawl_runs.c.id.desc()).limit(limit)
+                select(crawl_runs).order_by(crawl_runs.c.started_at.desc(), crawl_runs.c.id.desc())
+                .limit(min(limit, MOST_ROWS))
             )
             return [_run_view(run) for run in runs]
 

@@ -25,7 +25,8 @@ from storage.locks import database_lock, lock_in_transaction, sqlite_writer_lock
 from storage.models import Article, ArticleFetch, ArticlePage, CrawlRun, FailedPage, FailedPagePage, UrlAlias
 from storage.near_duplicates import DEFAULT_THRESHOLD, Keys, NearDuplicateIndex, band_keys, bucket_locks
 from storage.processes import this_process
-from storage.reader import GONE, CrawlRunView, RunCounts, StoreError, StoreReader, _create_engine, _run_view, utcnow
+from storage.reader import (GONE, CrawlRunView, RunCounts, StoreError, StoreReader, _create_engine, _run_view,
+                            check_no_other_tables, shown_url, utcnow)
 
 
 class SaveOutcome(enum.Enum):
@@ -117,7 +118,7 @@ class Store(StoreReader):
             with database_lock(engine, "schema"):
                 return Store._upgrade_locked(url, engine)
         except OperationalError as exc:
-            raise StoreError(f"cannot open database {url}: {exc.orig}") from None
+            raise StoreError(f"cannot open database {shown_url(url)}: {exc.orig}") from None
         finally:
             engine.dispose()
 
@@ -126,8 +127,10 @@ class Store(StoreReader):
         current = migrations.current_revision(engine)
         if current == migrations.head_revision():
             return False
-        if current is not None and not migrations.is_known(current):
-            raise StoreError(f"the store at {url} was written by a newer newscrawl "
+        if current is None:
+            check_no_other_tables(engine, url)
+        elif not migrations.is_known(current):
+            raise StoreError(f"the store at {shown_url(url)} was written by a newer newscrawl "
                              f"(schema {current}); upgrade newscrawl to use it")
         migrations.upgrade(engine)
         return True

@@ -42,6 +42,8 @@ GOOD = {
     "busy": ("City Hall Extends Its Opening Hours", "2024-03-07", "City hall now opens on Saturday mornings."),
     "dir": ("Volunteers Clean the River Banks", "2024-03-08", "Two hundred volunteers filled sixty bags."),
 }
+# an article served with a Retry-After header to ignore
+ODD_RETRY_AFTER = ("Ferry Timetable Printed in Large Type", "2024-03-09", "The timetable now comes in large type.")
 # Chinese articles whose declared charsets disagree with their bytes
 CHARSET_TITLE = "县里召开秋季森林防火工作会议"
 CHARSET_TEXT = "各乡镇要落实护林员巡山制度，发现火情第一时间处置。"
@@ -74,6 +76,9 @@ FAULTS = {
     "/news/moved.html": None,  # meta refresh to good-3
     "/news/old.html": None,  # 301 to good-4
     "/news/old-2.html": None,  # 301 to good-1, which the crawl has fetched already
+    "/news/bad-location.html": "other",  # 301 to a URL that is none (http://[bad/), which Scrapy raises on
+    "/news/bad-brotli.html": "other",  # Content-Encoding: br over bytes that are not
+    "/news/odd-retry-after.html": None,  # the article, with a Retry-After digit that is no ASCII digit
 }
 
 
@@ -217,6 +222,12 @@ class FaultHandler(BaseHTTPRequestHandler):
             self.send(200, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n" * 50, "application/pdf")
         elif path == "/news/photo.html":
             self.send(200, b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 20, "image/jpeg")
+        elif path == "/news/bad-location.html":
+            self.send(301, headers={"Location": "http://[bad/news/good-1.html"})
+        elif path == "/news/bad-brotli.html":
+            self.send(200, b"this is not brotli at all" * 10, headers={"Content-Encoding": "br"})
+        elif path == "/news/odd-retry-after.html":
+            self.send(200, article_html(*ODD_RETRY_AFTER), headers={"Retry-After": "\xb2"})  # "²" in Latin-1
         elif path == "/news/private.html":
             self.send(200, article_html("Private", "2024-01-01", "Nobody may crawl this."))
         elif path == "/news/charset-header.html":

@@ -74,6 +74,19 @@ def test_every_command_refuses_a_broken_store_in_one_line_untouched(broken_store
     assert broken_store.read_bytes() == before
 
 
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_refuses_another_applications_database_untouched(tmp_path, command):
+    """A database with tables but no newscrawl schema: not "a newer newscrawl", and never migrated into."""
+    path = tmp_path / "app.db"
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        connection.commit()
+    before = path.read_bytes()
+    result = newscrawl(*command, "--db", f"sqlite:///{path}")
+    assert_one_line_error(result, f"sqlite:///{path} is not a newscrawl store", "users")
+    assert path.read_bytes() == before
+
+
 def test_a_read_only_store_is_read_but_not_crawled_into(tmp_path, jfmi_store):
     path = crawled_copy(jfmi_store, tmp_path)
     read_only = f"sqlite:///file:{path}?mode=ro&uri=true"  # as SQLite sees a file it may not write

@@ -4,6 +4,7 @@ import csv
 import importlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -37,6 +38,7 @@ WRITING_MODULES = ("sqlalchemy.orm", "storage.models", "storage.store", "storage
 
 
 @pytest.mark.parametrize("command", [["stats"], ["stats", "--runs"], ["search", "committee"], ["show", "1"],
+                                     ["show", "https://www.rocar.net/en/menu139/newsDetail/441.html?utm_source=x"],
                                      ["export"], ["--help"], ["--version"]])
 def test_reading_commands_import_neither_what_crawls_nor_what_writes_need(db, command):
     loaded = modules_loaded_by(*command, "--db", db) if command[0].isalpha() else modules_loaded_by(*command)
@@ -178,13 +180,72 @@ def test_bad_setting_override(tmp_path):
     assert_one_line_error(newscrawl("crawl", "-s", "NOEQUALS", "--db", f"sqlite:///{tmp_path}/a.db"), "NAME=VALUE")
 
 
+@pytest.mark.parametrize(("setting", "message"), [
+    ("DOWNLOAD_DELAY=abc", "-s DOWNLOAD_DELAY takes a number (default: 1.0), not 'abc'"),  # Scrapy's own, read as the crawl starts
+    ("NEWSCRAWL_WRITE_BATCH_SIZE=many", "-s NEWSCRAWL_WRITE_BATCH_SIZE takes a number (default: 200), not 'many'"),
+    ("NEWSCRAWL_ERRORS_NAMED=ten", "-s NEWSCRAWL_ERRORS_NAMED takes a number"),  # read only when a page fails
+    ("ROBOTSTXT_OBEY=maybe", "-s ROBOTSTXT_OBEY takes True or False (default: True), not 'maybe'"),
+    ("NEWSCRAWL_WRITE_BATCH_SECONDS=0", "NEWSCRAWL_WRITE_BATCH_SECONDS is a number of seconds above 0"),
+])
+def test_a_setting_of_the_wrong_kind_is_one_line_before_any_crawl(tmp_path, setting, message):
+    result = newscrawl("crawl", "jfmi", "--replay", "-s", setting, "--db", f"sqlite:///{tmp_path}/a.db")
+    assert_one_line_error(result, message)
+    assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize("command", [["export", "-o", "{file}"], ["stats", "--log-file", "{file}"],
+                                     ["crawl", "jfmi", "--replay", "--warc", "{file}"]], ids=lambda c: c[-2])
+@pytest.mark.parametrize("file", ["store", "store-wal"])
+def test_a_file_to_write_that_is_the_store_is_refused_untouched(db, tmp_path, command, file):
+    """export -o, --log-file or --warc naming the store (or its write-ahead log) would overwrite or
+    append to it."""
+    store = tmp_path / "articles.db"
+    shutil.copyfile(db.removeprefix("sqlite:///"), store)
+    wal = tmp_path / "articles.db-wal"
+    wal.write_bytes(b"")  # as a store in use has
+    target = store if file == "store" else wal
+    before = store.read_bytes()
+    result = newscrawl(*[part.replace("{file}", str(tmp_path / ".." / tmp_path.name / target.name))
+                         for part in command], "--db", f"sqlite:///{store}")
+    assert_one_line_error(result, "is the store", str(store))
+    assert store.read_bytes() == before
+
+
+def test_a_site_named_twice_is_crawled_once(tmp_path):
+    """Not two crawls of one site side by side, each asking for every page."""
+    result = newscrawl("crawl", "jfmi", "jfmi", "--replay", "--json", "--db", f"sqlite:///{tmp_path}/a.db")
+    assert result.returncode == 0, result.stderr
+    assert [(crawl["site"], crawl["new"]) for crawl in json.loads(result.stdout)] == [
+        ("jfmi", len(quality("jfmi")["articles"]))]
+
+
+POSTGRES_WITH_PASSWORD = "postgresql+psycopg://news:s3cret@127.0.0.1:1/news"
+
+
+@pytest.mark.parametrize("command", [
+    ["stats", "--db", POSTGRES_WITH_PASSWORD], ["db", "upgrade", "--db", POSTGRES_WITH_PASSWORD],
+    ["crawl", "jfmi", "--replay", "--db", POSTGRES_WITH_PASSWORD],
+    ["crawl", "jfmi", "--replay", "--frontier", "redis://:s3cret@127.0.0.1:1/0", "--db", "sqlite:///{tmp}/a.db"]],
+    ids=lambda command: " ".join(command[:3]))
+def test_a_password_in_a_url_is_not_shown(tmp_path, command):
+    """Error lines go to logs and cron's mails: a database's or Redis's password stays out of them."""
+    result = newscrawl(*[part.replace("{tmp}", str(tmp_path)) for part in command])
+    assert_one_line_error(result, "***")
+    assert "s3cret" not in result.stderr + result.stdout
+
+
 def test_unwritable_export_file(db, tmp_path):
     assert_one_line_error(newscrawl("export", "-o", str(tmp_path / "no" / "out.jsonl"), "--db", db), "cannot write")
 
 
-def test_bad_arguments_exit_2():
-    result = newscrawl("export", "--format", "xml")
-    assert result.returncode == 2 and "invalid choice" in result.stderr
+@pytest.mark.parametrize(("arguments", "fragment"), [
+    (["export", "--format", "xml"], "invalid choice: 'xml'"), (["search"], "required: QUERY"),
+    (["stats", "--runs", "x"], "invalid int value: 'x'"), (["bogus"], "invalid choice: 'bogus'"),
+    (["db", "frob"], "invalid choice: 'frob'"), (["crawl", "--max-pages", "abc"], "--max-pages"),
+    (["show", "1", "--no-such-option"], "unrecognized arguments: --no-such-option (see `newscrawl show --help`)")])
+def test_bad_arguments_are_one_line_naming_the_help(arguments, fragment):
+    """argparse's usage errors, as every other bad input: one line, not the whole usage first."""
+    assert_one_line_error(newscrawl(*arguments), fragment, "--help`")
 
 
 def test_sites_and_crawl_summary_as_json(tmp_path):

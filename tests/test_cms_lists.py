@@ -198,8 +198,9 @@ def test_json_walk_ends_at_an_empty_page_or_one_that_repeats_the_last():
     ({"url": "http://a.gov.cn/{page}", "entries": "data", "link": "url", "first_page": "1"}, "whole number"),
 ])
 def test_json_list_declaration_faults_say_what_is_wrong(fields, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")) as fault:
         JsonList(**fields)
+    assert "\n" not in str(fault.value)  # one line on stderr, as every bad input (jmespath's run to three)
 
 
 # -- what the start page's list was read from ------------------------------------------------

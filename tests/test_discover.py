@@ -64,6 +64,8 @@ def test_discover_on_a_site_with_nothing_to_offer_exits_1(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["www.example.com"], "discover takes the http(s) URL of a home page"),
     (["http://a.example/", "--name", "a.b"], "a site name is letters, digits"),
+    (["http://[a/"], "discover takes the http(s) URL of a home page, not 'http://[a/'"),
+    (["http://a.example:99999/"], "discover takes the http(s) URL of a home page, not 'http://a.example:99999/'"),
 ])
 def test_discover_bad_input_is_one_line_and_exit_2(args, message):
     result = newscrawl("discover", *args)

@@ -61,6 +61,14 @@ def test_extract_a_url_fetches_it_politely_and_prints_its_article(proxy):
     assert f"{site.ROOT}/robots.txt" in requests and url in requests
 
 
+def test_extract_a_file_that_is_no_html_page_is_one_line_and_exit_1(tmp_path):
+    page = tmp_path / "program"
+    page.write_bytes(bytes(range(256)) * 20)  # as /bin/ls: no text at all
+    result = newscrawl("extract", str(page))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == f"newscrawl: {page.resolve().as_uri()}: not an HTML page (no Content-Type)\n"
+
+
 @pytest.mark.parametrize("path, message", [
     ("/private/secret.html", "robots.txt of news.lanshan.example forbids"),
     ("/news/missing.html", "answered 404"),
@@ -79,6 +87,9 @@ def test_extract_a_url_it_may_not_or_cannot_have_is_one_line_and_exit_1(proxy, p
     (["no-such-file.html"], "cannot read no-such-file.html"),
     ([str(ROCAR_PAGE), "--site", "nosuchsite"], "unknown site 'nosuchsite'"),
     ([str(ROCAR_PAGE), "--url", "www.rocar.net/x"], "--url takes the http(s) URL"),
+    ([str(ROCAR_PAGE), "--url", "http://[rocar/x"], "--url takes the http(s) URL"),
+    (["http://[rocar/x"], "'http://[rocar/x' is not an http(s) URL"),  # malformed: urllib raises on it
+    (["http://www.rocar.net:99999/x"], "'http://www.rocar.net:99999/x' is not an http(s) URL"),
 ])
 def test_extract_bad_input_is_one_line_and_exit_2(args, message):
     result = newscrawl("extract", *args)
@@ -151,6 +162,8 @@ article_pattern = '{site.ARTICLE_PATTERN}'
     (["nosuchsite"], "unknown site 'nosuchsite'"),
     (["generic"], "or --feed URL or --sitemap URL"),
     (["rocar", "--start-url", "http://a.example/"], "describe the site 'generic'"),
+    (["generic", "--start-url", "http://[a/", "--article-pattern", "x"], "start URL 'http://[a/' is not an http(s) URL"),
+    (["generic", "--feed", "http://a.example:99999/rss"], "feed URL 'http://a.example:99999/rss' is not"),
 ])
 def test_check_bad_input_is_one_line_and_exit_2(args, message):
     result = newscrawl("check", *args)

@@ -226,6 +226,11 @@ def test_sites_toml_in_the_working_directory_is_read_without_the_option(tmp_path
     (["generic", "--start-url", START, "--article-pattern", "x", "--page-pattern", "[a-"],
      "not a valid regular expression"),
     (["generic", "--start-url", "gzw.yunling.gov.cn/col/", "--article-pattern", "x"], "is not an http(s) URL"),
+    (["generic", "--start-url", "http://[gzw/col/", "--article-pattern", "x"], "'http://[gzw/col/' is not an http(s) URL"),
+    (["generic", "--start-url", "http://gzw.yunling.gov.cn:99999/col/", "--article-pattern", "x"],
+     "is not an http(s) URL"),
+    (["generic", "--start-url", START, "--article-pattern", "x", "--allowed-domain", "yunling.example"],
+     f"start URL '{START}' is outside the allowed domains (yunling.example)"),  # Scrapy would drop it unsaid
     (["rocar", "--article-pattern", "x"], "describe the site 'generic': name it"),
     (["nosuchsite"], "unknown site 'nosuchsite'"),
     (["yunling", "--sites-file", "missing.toml"], "no sites file at missing.toml"),

@@ -169,7 +169,7 @@ def test_good_pages_are_stored_once_each(first):
     dir_page = stored & {"/news/dir/", "/news/dir/index.html"}
     assert len(dir_page) == 1
     assert stored - dir_page == {f"/news/{slug}.html" for slug in GOOD if slug != "dir"} | {
-        "/news/charset-header.html", "/news/charset-bom.html", "/news/nested.html"}
+        "/news/charset-header.html", "/news/charset-bom.html", "/news/nested.html", "/news/odd-retry-after.html"}
     for slug, (title, _, sentence) in GOOD.items():
         url = dir_page.pop() if slug == "dir" else f"/news/{slug}.html"
         assert first.stored[url][0] == title and sentence in first.stored[url][1]

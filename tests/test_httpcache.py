@@ -35,6 +35,23 @@ def test_each_store_has_its_own_cache_file(tmp_path):
     assert all("jfmi" in url for url in cached_urls(caches / "second.sqlite"))
 
 
+@pytest.mark.parametrize("fault", ["damaged file", "folder it cannot make"])
+def test_a_cache_it_cannot_use_costs_full_downloads_not_the_crawl(tmp_path, fault):
+    caches = tmp_path / "httpcache"
+    if fault == "damaged file":
+        caches.mkdir()
+        (caches / "articles.sqlite").write_text("not a database " * 100)
+    else:
+        caches.write_text("a file where the cache folder would be")
+    result = newscrawl("crawl", "jfmi", "--replay", "--db", f"sqlite:///{tmp_path / 'articles.db'}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].split()[:4] == ["jfmi", "finished", "13", "9"]
+    [warning] = [line for line in result.stderr.splitlines() if "HTTP cache" in line]
+    assert str(caches) in warning and "Traceback" not in result.stderr
+    if fault == "damaged file":  # started afresh
+        assert cached_urls(caches / "articles.sqlite")
+
+
 @pytest.mark.slow
 def test_crawls_running_at_once_share_a_store_and_its_cache(tmp_path):
     db = f"sqlite:///{tmp_path / 'articles.db'}"

@@ -137,6 +137,19 @@ def test_refresh_revalidates_every_article_and_updates_the_edited_one(history):
     assert len(stored) == 9
 
 
+def test_the_crawl_after_one_a_page_cap_stopped_walks_every_list_page(tmp_path):
+    """A capped crawl finishes (with a warning) having stored list page 1's articles only: the next
+    must not stop at page 1, all stored, and leave the pages the cap kept it from for ever."""
+    crawls = Crawls(tmp_path)
+    crawls.run(FIRST, "--max-pages", "3")
+    capped = crawls.last_run()
+    assert capped.status == "finished" and capped.warnings == ("stopped early: closespider_pagecount",)
+    assert len(crawls.stored()) < len(quality("rocar")["articles"])
+    fetched = crawls.run(FIRST)
+    assert LIST_PAGES <= urls(fetched)
+    assert set(crawls.stored()) == {canonicalize_url(url) for url in quality("rocar")["articles"]}
+
+
 def test_since_skips_articles_the_list_dates_earlier(tmp_path):
     crawls = Crawls(tmp_path)
     fetched = crawls.run(LATER, "--since", "2021-04-01")

@@ -3,11 +3,14 @@ recorded site served on 127.0.0.1, saved in the format replay reads back."""
 
 import json
 
+import pytest
+
 from crawler.runner import FIXTURES
 from storage import Store
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import quality
 from tests.loopback import recorded_site_proxy
+from tests.test_cli import assert_one_line_error
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 
@@ -41,3 +44,19 @@ def test_record_stores_nothing_and_reports_what_it_saved(tmp_path):
     recorded = json.loads((FIXTURES / "jfmi" / "manifest.json").read_text())["responses"]
     assert result.stdout.startswith(f"recorded {len(recorded)} responses of jfmi")
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("out, message", [
+    ("a-file", "is not a folder"),
+    ("a-file/jfmi", "cannot write the recording folder"),
+    ("broken", "unreadable recording manifest"),
+])
+def test_a_recording_folder_that_cannot_be_used_is_refused_before_any_fetch(tmp_path, out, message):
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "manifest.json").write_text("garbage")
+    with recorded_site_proxy(FIXTURES / "jfmi") as (proxy, requests):
+        result = newscrawl("record", "jfmi", "--out", str(tmp_path / out), *FAST,
+                           env={"http_proxy": proxy, "no_proxy": ""}, cwd=tmp_path)
+    assert_one_line_error(result, str(tmp_path / out), message)
+    assert not requests and result.stdout == ""

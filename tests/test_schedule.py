@@ -23,6 +23,7 @@ from crawler.runner import FIXTURES
 from crawler.schedule import Scheduler, latest_due, load_schedule
 from storage import RunCounts, Store
 from tests.cli_runner import ROOT, newscrawl
+from tests.test_cli import assert_one_line_error
 
 KNOWN_SITES = ["henan", "jfmi", "rocar"]
 MONDAY_5AM = datetime(2030, 1, 7, 5, 0, tzinfo=timezone.utc)
@@ -298,6 +299,21 @@ replay = "{FIXTURES / site}"
 db = "sqlite:///{tmp_path / 'articles.db'}"
 """, encoding="utf-8")
     return str(path)
+
+
+@pytest.mark.parametrize("fault, message", [("a file", "cannot use the lock folder"),
+                                            ("garbage state", "unreadable schedule state")])
+def test_a_lock_folder_it_cannot_use_gets_one_line_and_exit_2_before_any_crawl(tmp_path, fault, message):
+    path = schedule_file(tmp_path, "henan")
+    locks = tmp_path / "locks"
+    if fault == "a file":
+        locks.write_text("not a folder")
+    else:
+        locks.mkdir()
+        (locks / "schedule-state.json").write_text("garbage")
+    result = newscrawl("schedule", "--file", path, "--once")
+    assert_one_line_error(result, str(locks), message)
+    assert not (tmp_path / "articles.db").exists()  # refused before any store or crawl
 
 
 def test_schedule_once_runs_what_is_due_and_records_it(tmp_path):

@@ -54,6 +54,14 @@ def test_site_since_and_limit_narrow_the_results(store):
     assert len(store.search("safety", limit=1)) == 1
 
 
+def test_a_limit_beyond_any_store_gives_every_match(store):
+    """A limit larger than the database's LIMIT takes (a 64-bit integer) is no limit, not an overflow."""
+    for limit in (2**31, 2**63, 10**30):
+        assert [hit.url for hit in store.search("safety", limit=limit)] == [hit.url for hit in store.search("safety")]
+        assert len(store.search("safety", site="alpha", limit=limit)) == 2
+        assert len(store.search("safety", since=date(2022, 1, 1), limit=limit)) == 2
+
+
 def test_the_index_follows_an_updated_article(store):
     store.save_article(dataclasses.replace(IN_TITLE, title="Quarterly meeting",
                                            text="The board met on Tuesday to plan the renovation."))

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage import ArticleRecord
+from storage import ArticleRecord, Store
 from storage.reader import StoredArticle
 from tests.cli_runner import newscrawl
 from tests.test_cli import assert_one_line_error
@@ -38,6 +38,12 @@ def test_every_save_but_a_duplicate_goes_into_the_crawl_history(store):
         (first, "example", "new"), (second, "example", "unchanged"), (second, "example", "updated"),
         (None, None, "updated")]
     assert store.find_article(url="https://mirror.example.org/1.html") is None
+
+
+def test_an_id_beyond_the_id_column_finds_no_article(store):
+    store.save_article(ARTICLE)
+    assert store.find_article(article_id=2**31) is None and store.find_article(article_id=2**63) is None
+    assert store.find_article(article_id=-2**63 - 1) is None
 
 
 def test_a_cluster_is_its_root_and_the_root_s_copies(store):
@@ -80,6 +86,25 @@ def test_show_json_by_id_lists_the_cluster(jfmi_store):
     assert [(fetch["spider"], fetch["outcome"]) for fetch in shown["history"]] == [("jfmi", "new")]
 
 
-@pytest.mark.parametrize("key", ["99999", "http://www.jfmi.com.cn/no/such/article.html"])
+@pytest.mark.parametrize("spelling", [
+    SEED.replace("http:", "https:") + "?utm_source=weibo&from=timeline",  # as shared: https, tracking parameters
+    SEED + ";jsessionid=A1B2C3", SEED.replace("http:", "HTTPS:")])
+def test_show_finds_an_article_by_any_spelling_the_crawl_takes_for_it(db, spelling):
+    result = newscrawl("show", spelling, "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert f"url           {SEED}" in result.stdout.splitlines()
+
+
+def test_show_finds_an_article_by_a_url_that_led_to_it(db):
+    store = Store(db, create=False)  # a redirect's source, filed as a crawl files it
+    store.add_aliases(SEED, ["http://www.jfmi.com.cn/old/104333.html"])
+    store.close()
+    result = newscrawl("show", "http://www.jfmi.com.cn/old/104333.html?utm_medium=rss", "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert f"url           {SEED}" in result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("key", ["99999", "http://www.jfmi.com.cn/no/such/article.html",
+                                 "99999999999999999999999", "²", "http://[jfmi/"])  # beyond any id column; a digit int() refuses
 def test_show_an_unknown_article(db, key):
     assert_one_line_error(newscrawl("show", key, "--db", db), f"no article {key!r}")

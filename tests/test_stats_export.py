@@ -154,6 +154,11 @@ def test_stats_adds_up_only_the_last_five_runs_and_lists_twenty(tmp_path):
     assert [run["pages"] for run in runs] == list(range(24, 4, -1))
 
 
+def test_stats_runs_beyond_any_store_lists_every_run(store):
+    every = stats_json(store, "--runs", "1000")
+    assert stats_json(store, "--runs", str(10**30)) == every and len(every) < 1000
+
+
 def test_stats_runs_needs_a_positive_number(store):
     assert_one_line_error(newscrawl("stats", "--runs", "0", "--db", store["url"]), "--runs", "1 or more")
 

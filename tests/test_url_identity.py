@@ -116,6 +116,7 @@ def test_retry_after_in_seconds_or_as_a_date():
     assert retry_after_seconds(format_datetime(datetime(2026, 1, 1, 0, 0, 30, tzinfo=timezone.utc), usegmt=True),
                                now=now) == 30
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+    assert retry_after_seconds("\xb2") is None  # "²", a digit to str.isdigit() but not to float()
 
 
 @pytest.mark.parametrize(("exception", "kind"), [

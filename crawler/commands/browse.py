@@ -6,6 +6,7 @@ from pathlib import Path
 from crawler import runner
 from crawler.commands.common import CommandError, add_db_option, existing_store
 from storage import database_file
+from storage.reader import shown_url
 
 HELP = "open the store in Datasette, read-only, to search and explore it in a browser"
 
@@ -38,8 +39,8 @@ def sqlite_file(url: str) -> Path:
     """The store's file: Datasette reads SQLite files only."""
     path = database_file(url)
     if path is None:
-        raise CommandError(f"browse reads SQLite store files only, not {url}: browse a snapshot, made with "
-                           f"`newscrawl db copy --db {url} --to sqlite:///snapshot.db`, "
+        raise CommandError(f"browse reads SQLite store files only, not {shown_url(url)}: browse a snapshot, made "
+                           f"with `newscrawl db copy --db {shown_url(url)} --to sqlite:///snapshot.db`, "
                            "as `newscrawl browse --db sqlite:///snapshot.db`")
     return path
 

@@ -45,14 +45,30 @@ def log_level(args, default: int = logging.WARNING) -> int:
     return max(logging.DEBUG, default - 10 * args.verbose)
 
 
-def check_log_file(path: str | None) -> None:
-    """A log file that cannot be written is bad input, said before the command starts."""
+def check_log_file(path: str | None, db: str | None) -> None:
+    """A log file that cannot be written, or is the store (of --db), is bad input, said before the
+    command starts."""
     if path is None:
         return
+    check_not_the_store(path, db, "--log-file")
     try:
         open(path, "a", encoding="utf-8").close()
     except OSError as exc:
         raise CommandError(f"cannot write the log file {path}: {exc.strerror}") from None
+
+
+def check_not_the_store(path: str, db: str | None, option: str) -> None:
+    """A file a command writes (export -o, --log-file, crawl --warc) must not be the SQLite store
+    of --db (or the default) nor its write-ahead log: writing it would destroy what is stored."""
+    from storage import database_file
+
+    store = database_file(store_url(db))
+    if store is None or not Path(path).exists():
+        return
+    for kept in (store, store.with_name(f"{store.name}-wal"), store.with_name(f"{store.name}-shm")):
+        if kept.exists() and os.path.samefile(path, kept):
+            raise CommandError(f"{option} {path} is the store {store_url(db)} (or its -wal, -shm file): "
+                               "writing it would destroy the store; name another file")
 
 
 def scrapy_log_settings(args) -> dict[str, str]:
@@ -125,6 +141,7 @@ def describes_generic_site(args) -> bool:
 def generic_spider(args):
     """The spider class of the site the generic options describe, named after its first URL's host."""
     from crawler.sites import GENERIC
+    from crawler.urls import is_http_url
     from spiders.generic import GenericSpider
 
     if not (args.start_url and args.article_pattern) and not (args.feed or args.sitemap):
@@ -132,8 +149,9 @@ def generic_spider(args):
                            "or --feed URL or --sitemap URL")
     start_urls = [args.start_url] if args.start_url else []
     first = (start_urls + args.feed + args.sitemap)[0]
+    name = urlsplit(first).hostname if is_http_url(first) else first  # not a URL: for_site says so
     try:
-        return GenericSpider.for_site(urlsplit(first).hostname or first, start_urls,
+        return GenericSpider.for_site(name, start_urls,
                                       args.article_pattern or "", args.page_pattern or "",
                                       [args.allowed_domain] if args.allowed_domain else None,
                                       args.feed, args.sitemap)
@@ -142,24 +160,50 @@ def generic_spider(args):
 
 
 def setting_overrides(pairs: list[str]) -> dict[str, str]:
+    """-s NAME=VALUE pairs as settings, each value checked against the kind of the setting's default."""
     overrides = {}
     for pair in pairs:
         name, equals, value = pair.partition("=")
         if not equals or not name:
             raise CommandError(f"-s takes NAME=VALUE, not {pair!r}")
         overrides[name] = value
+    if overrides:
+        _check_kinds(overrides)
     return overrides
 
 
+def _check_kinds(overrides: dict[str, str]) -> None:
+    """A number or a True/False setting given something else is bad input, said before the crawl:
+    Scrapy would raise on it as the crawl starts, or (a setting read only when a page fails) in
+    the middle of it. Whole-number settings take any number: some are read as one (DOWNLOAD_DELAY
+    is 0 by default, and 0.5 is meant)."""
+    from scrapy.settings import BaseSettings
+
+    from crawler import runner
+
+    defaults = runner.project_settings()
+    for name, value in overrides.items():
+        default = defaults.get(name)
+        try:
+            if isinstance(default, bool):
+                BaseSettings({name: value}).getbool(name)
+            elif isinstance(default, (int, float)):
+                float(value)
+        except ValueError:
+            kind = "True or False" if isinstance(default, bool) else "a number"
+            raise CommandError(f"-s {name} takes {kind} (default: {default}), not {value!r}") from None
+
+
 def known_sites(requested: list[str], settings) -> list[str]:
-    """The requested spider names, checked; all of them when none is requested."""
+    """The requested spider names, checked, each once (a site named twice is not crawled twice at
+    once); all of them when none is requested."""
     from crawler import runner
 
     known = runner.site_names(settings)
     unknown = [site for site in requested if site not in known]
     if unknown:
         raise CommandError(f"unknown site {unknown[0]!r}; known sites: {', '.join(known)}")
-    return requested or known
+    return list(dict.fromkeys(requested)) or known
 
 
 def check_stored_sites(store: StoreReader, requested: list[str]) -> None:

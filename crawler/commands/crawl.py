@@ -7,7 +7,8 @@ from pathlib import Path
 
 from crawler import frontier, runner
 from crawler.commands.common import (CommandError, add_db_option, add_generic_site_options, add_json_option,
-                                     add_settings_option, add_sites_file_option, crawl_exit_code, date_range,
+                                     add_settings_option, add_sites_file_option, check_not_the_store,
+                                     crawl_exit_code, date_range,
                                      describes_generic_site, generic_spider, known_sites, print_json, print_table,
                                      report_outcomes, scrapy_log_settings, setting_overrides, table_key,
                                      use_sites_file)
@@ -83,7 +84,11 @@ def run(args) -> int:
         load_replay(folder)  # fails early, in one line, on a missing folder, a bad manifest or WARC file
         runner.use_replay(settings, folder)
     if args.warc:
+        check_not_the_store(args.warc, settings["NEWSCRAWL_DB"], "--warc")
         runner.use_warc(settings, writable_file(args.warc))
+    if settings.getfloat("NEWSCRAWL_WRITE_BATCH_SECONDS") <= 0:  # the writer's timer would spin, or not start
+        raise CommandError("NEWSCRAWL_WRITE_BATCH_SECONDS is a number of seconds above 0, not "
+                           f"{settings['NEWSCRAWL_WRITE_BATCH_SECONDS']!r}")
     try:  # an unusable store or threshold is reported before crawling
         store = Store(settings["NEWSCRAWL_DB"],
                       near_duplicate_threshold=settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"))

@@ -6,6 +6,7 @@ from crawler import runner
 from crawler.commands.common import CommandError, add_db_option, print_table
 from storage import Store
 from storage.copy import copy_store
+from storage.reader import shown_url
 
 HELP = "manage the store's schema, copy the store to another database"
 
@@ -31,7 +32,7 @@ def run(args) -> int:
     if args.action == "copy":
         return copy(args.source or url, args.to or url)
     upgraded = Store.upgrade(url)
-    print(f"upgraded {url}" if upgraded else f"{url} is up to date")
+    print(f"upgraded {shown_url(url)}" if upgraded else f"{shown_url(url)} is up to date")
     return 0
 
 
@@ -56,8 +57,8 @@ def copy(source: str, target: str) -> int:
                     "yes" if check.equal else "NO") for check in checks])
     different = [check.table for check in checks if not check.equal]
     if different:
-        print(f"newscrawl: the copy differs from {source} in {', '.join(different)} "
+        print(f"newscrawl: the copy differs from {shown_url(source)} in {', '.join(different)} "
               "(was it written to while copying? copy it again into an empty database)", file=sys.stderr)
         return 1
-    print(f"copied {source} to {target}")
+    print(f"copied {shown_url(source)} to {shown_url(target)}")
     return 0

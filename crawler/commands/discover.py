@@ -13,6 +13,7 @@ from crawler import runner
 from crawler.commands.common import CommandError, add_settings_option, setting_overrides
 from crawler.discover import NewsList, feed_links, list_candidates, read_list
 from crawler.fetch import FetchError, PoliteFetcher
+from crawler.urls import is_http_url
 from spiders.sources import feed_entries
 
 HELP = "read a site's home page and robots.txt; print its feeds, sitemaps and news lists as a [sites.NAME] entry"
@@ -25,10 +26,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    parts = urlsplit(args.url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not is_http_url(args.url):
         raise CommandError(f"discover takes the http(s) URL of a home page, not {args.url!r}")
-    name = args.name or re.sub(r"^www-", "", parts.hostname.replace(".", "-"))
+    name = args.name or re.sub(r"^www-", "", urlsplit(args.url).hostname.replace(".", "-"))
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", name):
         raise CommandError(f"a site name is letters, digits, '_' and '-', not {name!r}")
     fetcher = PoliteFetcher(runner.project_settings(overrides=setting_overrides(args.set)))

@@ -8,8 +8,8 @@ from contextlib import nullcontext
 from datetime import date
 from itertools import islice
 
-from crawler.commands.common import (CommandError, add_db_option, add_until_option, check_stored_sites, date_range,
-                                     existing_store)
+from crawler.commands.common import (CommandError, add_db_option, add_until_option, check_not_the_store,
+                                     check_stored_sites, date_range, existing_store)
 
 HELP = "write the stored articles as JSON Lines, CSV or Parquet"
 FIELDS = ["url", "site", "title", "published", "author", "source", "language",
@@ -34,6 +34,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     since, until = date_range(args)
+    if args.output:
+        check_not_the_store(args.output, args.db, "-o")
     if args.format == "parquet":
         if not args.output:
             raise CommandError("--format parquet writes a file: add -o FILE")

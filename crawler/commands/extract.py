@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from crawler import runner
 from crawler.commands.common import (CommandError, add_settings_option, add_sites_file_option, known_sites,
                                      print_json, print_table, setting_overrides, spider_class, use_sites_file)
 from crawler.extract import Article, SiteRules, extract
 from crawler.fetch import PoliteFetcher, file_response
+from crawler.middlewares import refusal_of_page
+from crawler.urls import is_http_url
 
 HELP = "extract the article of one page (a URL, fetched politely, or a saved file) and print it"
 
@@ -33,6 +34,10 @@ def run(args) -> int:
     if response.status != 200:
         print(f"newscrawl: {response.url} answered {response.status}", file=sys.stderr)
         return 1
+    refusal = refusal_of_page(response)
+    if refusal:  # as a crawl refuses it: there is no text to read
+        print(f"newscrawl: {response.url}: {refusal}", file=sys.stderr)
+        return 1
     article = extract(response.text, response.url, rules)
     print_article(response.url, article, as_json=args.json)
     if not article.text or not article.title:
@@ -53,11 +58,13 @@ def site_rules(site: str | None, settings) -> SiteRules:
 def page_response(page: str, url: str | None, fetcher: PoliteFetcher):
     """The page as a Scrapy response: fetched when it is an http(s) URL (FetchError when it
     cannot be), read when it is a file (CommandError when it cannot be)."""
-    if urlsplit(page).scheme in ("http", "https"):
+    if page.lower().startswith(("http://", "https://")):
         if url:
             raise CommandError("--url goes with a FILE; a URL is fetched from where it says")
+        if not is_http_url(page):
+            raise CommandError(f"{page!r} is not an http(s) URL")
         return fetcher.fetch(page)
-    if url and not (urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname):
+    if url and not is_http_url(url):
         raise CommandError(f"--url takes the http(s) URL the file was saved from, not {url!r}")
     try:
         return file_response(Path(page), url)

@@ -24,6 +24,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     try:
         schedule = load_schedule(args.file, crawl_site_names, runner.project_settings(args.db)["NEWSCRAWL_DB"])
+        scheduler = Scheduler(schedule)  # its lock folder checked
     except ScheduleError as exc:
         raise CommandError(str(exc)) from None
     for db in {job.db for job in schedule.jobs}:
@@ -31,7 +32,6 @@ def run(args) -> int:
         # and crawls starting side by side never race to create the same one
         Store(db).close()
     _log_to(args)
-    scheduler = Scheduler(schedule)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: scheduler.stop())
     failures = scheduler.run(once=args.once)

@@ -20,12 +20,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     store = existing_store(args.db)
-    if args.article.isdigit():
-        article = store.find_article(article_id=int(args.article))
-    else:  # stored URLs are canonical, as the crawl's StoreArticles pipeline saves them
-        from w3lib.url import canonicalize_url  # imports urllib.request: 30 ms an article asked by id need not wait
-
-        article = store.find_article(url=canonicalize_url(args.article))
+    article = stored_article(store, args.article)
     if article is None:
         raise CommandError(f"no article {args.article!r} in the store")
     copies = store.near_duplicates(article)
@@ -47,6 +42,20 @@ def run(args) -> int:
                 left=(0, 2, 3))
     print(f"\ntext:\n{article.text}")
     return 0
+
+
+def stored_article(store, key: str) -> StoredArticle | None:
+    """The article with this id, or stored under this URL as the crawl knows it: any spelling of
+    it (http or https, tracking parameters, index.html), or a URL that led to it (url_aliases)."""
+    if key.isascii() and key.isdigit():  # not "²", a digit to isdigit() but not to int()
+        return store.find_article(article_id=int(key))
+    # imports urllib.request: 30 ms an article asked by id need not wait
+    from crawler.urls import clean_url, default_tracking_patterns, spellings
+
+    try:
+        return store.article_known_as(spellings(clean_url(key, default_tracking_patterns())))
+    except ValueError:  # no URL at all (http://[bad/)
+        return None
 
 
 def _cell(value) -> str:
