@@ -112,8 +112,9 @@ class Store(StoreReader):
 
     @staticmethod
     def upgrade(url: str) -> bool:
-        """Bring the store at url to the current schema; False when it already was."""
-        engine = _create_engine(url)
+        """Bring the store at url to the current schema; False when it already was. StoreError
+        when url holds no store (a mistyped path is not made into a new one)."""
+        engine = _create_engine(url, must_exist=True)
         try:
             with database_lock(engine, "schema"):
                 return Store._upgrade_locked(url, engine)
@@ -129,7 +130,8 @@ class Store(StoreReader):
             return False
         if current is None:
             check_no_other_tables(engine, url)
-        elif not migrations.is_known(current):
+            raise StoreError(f"{shown_url(url)} holds no newscrawl store yet; run a crawl first")
+        if not migrations.is_known(current):
             raise StoreError(f"the store at {shown_url(url)} was written by a newer newscrawl "
                              f"(schema {current}); upgrade newscrawl to use it")
         migrations.upgrade(engine)

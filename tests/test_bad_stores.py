@@ -10,6 +10,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect
 
 from storage import Store
 from tests.cli_runner import ROOT, newscrawl
@@ -154,3 +155,16 @@ def test_a_full_disk_stops_the_crawl_at_the_first_failed_write_and_records_it_fa
     assert len(list(store.articles("4ll"))) == len(quality("4ll")["articles"])
     store.close()
     assert integrity(path) == "ok"
+
+
+def test_db_upgrade_of_a_store_that_is_not_there_makes_none(tmp_path, postgres):
+    """A mistyped path, or an empty database: nothing to upgrade, and no new store made of it."""
+    mistyped = tmp_path / "artciles.db"
+    assert_one_line_error(newscrawl("db", "upgrade", "--db", f"sqlite:///{mistyped}"),
+                          f"sqlite:///{mistyped} holds no newscrawl store yet")
+    assert not mistyped.exists()
+    empty = postgres.new_database()
+    assert_one_line_error(newscrawl("db", "upgrade", "--db", empty), "holds no newscrawl store yet")
+    engine = create_engine(empty)
+    assert inspect(engine).get_table_names() == []
+    engine.dispose()
