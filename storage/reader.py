@@ -375,6 +375,12 @@ class StoreReader:
             return sorted(set(connection.scalars(select(articles.c.site).distinct()))
                           | set(connection.scalars(select(crawl_runs.c.spider).distinct())))
 
+    def languages(self) -> list[str]:
+        """The languages of the stored articles (codes: en, zh), in order."""
+        with self.engine.connect() as connection:
+            return list(connection.scalars(select(articles.c.language).distinct()
+                                           .where(articles.c.language.is_not(None)).order_by(articles.c.language)))
+
     def totals(self) -> StoreTotals:
         with self.engine.connect() as connection:
             count, clusters = connection.execute(select(func.count(), func.count(_cluster().distinct()))).one()

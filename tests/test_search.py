@@ -144,6 +144,7 @@ def test_search_with_a_malformed_query(db, query):
 
 @pytest.mark.parametrize("option, fragment", [(["--since", "last week"], "--since takes a date"),
                                               (["--limit", "0"], "--limit takes a positive number"),
-                                              (["--site", "nosuchsite"], "no site 'nosuchsite'")])
+                                              (["--site", "nosuchsite"], "no site 'nosuchsite'"),
+                                              (["--language", "cn"], "no article in language 'cn' in the store")])
 def test_search_with_bad_options(db, option, fragment):
     assert_one_line_error(newscrawl("search", "party", *option, "--db", db), fragment)

@@ -266,6 +266,7 @@ def test_export_parquet_without_pyarrow_says_how_to_get_it(store, tmp_path):
     (["--since", "last week"], "--since takes a date like 2024-05-31, not 'last week'"),
     (["--since", "2024-02-30"], "not '2024-02-30'"),
     (["--site", "rocar", "--site", "nosuchsite"], "no site 'nosuchsite' in the store; it has: bluestar, jfmi, rocar"),
+    (["--language", "en", "--language", "cn"], "no article in language 'cn' in the store; it has: en"),
 ])
 def test_export_bad_filters(store, options, message):
     assert_one_line_error(newscrawl("export", *options, "--db", store["url"]), message)

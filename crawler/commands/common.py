@@ -214,6 +214,14 @@ def check_stored_sites(store: StoreReader, requested: list[str]) -> None:
         raise CommandError(f"no site {unknown[0]!r} in the store; it has: {', '.join(stored) or 'none'}")
 
 
+def check_stored_languages(store: StoreReader, requested: list[str]) -> None:
+    """A language no stored article is in is a typo (cn for zh), not an empty result."""
+    stored = store.languages() if requested else []
+    unknown = [language for language in requested if language not in stored]
+    if unknown:
+        raise CommandError(f"no article in language {unknown[0]!r} in the store; it has: {', '.join(stored) or 'none'}")
+
+
 def parse_date(value: str, option: str) -> date:
     """A YYYY-MM-DD date given on the command line."""
     try:

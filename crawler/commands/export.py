@@ -9,7 +9,7 @@ from datetime import date
 from itertools import islice
 
 from crawler.commands.common import (CommandError, add_db_option, add_until_option, check_not_the_store,
-                                     check_stored_sites, date_range, existing_store)
+                                     check_stored_languages, check_stored_sites, date_range, existing_store)
 
 HELP = "write the stored articles as JSON Lines, CSV or Parquet"
 FIELDS = ["url", "site", "title", "published", "author", "source", "language",
@@ -42,6 +42,7 @@ def run(args) -> int:
         _pyarrow()  # a missing extra is reported before anything is read or written
     store = existing_store(args.db)
     check_stored_sites(store, args.site)
+    check_stored_languages(store, args.language)
     articles = store.articles(*args.site, since=since, until=until, languages=args.language, unique=args.unique)
     with _open(args.output, binary=args.format == "parquet") as stream:
         WRITERS[args.format](articles, stream)

@@ -4,7 +4,7 @@ import sys
 from dataclasses import asdict
 
 from crawler.commands.common import (CommandError, add_db_option, add_json_option, add_until_option,
-                                     check_stored_sites, date_range, existing_store, print_json)
+                                     check_stored_languages, check_stored_sites, date_range, existing_store, print_json)
 
 HELP = "full-text search over the stored titles and texts, best matches first"
 QUERY_HELP = ('SQLite FTS5 syntax (also on PostgreSQL): words (all must occur), "a phrase", prefix*, OR, NOT, '
@@ -32,6 +32,7 @@ def run(args) -> int:
     since, until = date_range(args)
     store = existing_store(args.db)
     check_stored_sites(store, [args.site] if args.site else [])
+    check_stored_languages(store, [args.language] if args.language else [])
     marks = TERMINAL_MARKS if sys.stdout.isatty() and not args.json else PLAIN_MARKS
     hits = store.search(args.query, site=args.site, since=since, until=until, language=args.language,
                         limit=args.limit, marks=marks)
