@@ -256,14 +256,9 @@ class Store(StoreReader):
             for chunk in articles.yield_per(100).partitions():
                 further = _further_pages(session, ArticlePage, ArticlePage.article_id, [article.id for article in chunk])
                 for article in chunk:
-                    try:
-                        html = _html(article.raw_html, article.url)
-                        more_pages = tuple(_html(blob, article.url) for blob in further.get(article.id, ()))
-                    except StoreError as exc:
-                        yield DamagedPages(article.url, str(exc))
-                        continue
-                    yield _from_article(ArticleRecord, article, html=html, near_duplicate_keys=None,
-                                        more_pages=more_pages)
+                    pages = _pages(article.url, article.raw_html, further.get(article.id, ()))
+                    yield pages if isinstance(pages, DamagedPages) else _from_article(
+                        ArticleRecord, article, html=pages[0], near_duplicate_keys=None, more_pages=pages[1:])
 
     def update_extraction(self, record: ArticleRecord, *, dry_run: bool = False) -> str | None:
         """Overwrite what extraction yields (EXTRACTED_FIELDS) of the article stored at
@@ -308,12 +303,9 @@ class Store(StoreReader):
                 further = _further_pages(session, FailedPagePage, FailedPagePage.failed_page_id,
                                          [page.id for page in chunk])
                 for page in chunk:
-                    try:
-                        pages = tuple(_html(blob, page.url) for blob in (page.raw_html, *further.get(page.id, ())))
-                    except StoreError as exc:
-                        yield DamagedPages(page.url, str(exc))
-                        continue
-                    yield FailedPageRecord(page.url, page.site, pages, page.reason, page.run_id, page.failed_at)
+                    pages = _pages(page.url, page.raw_html, further.get(page.id, ()))
+                    yield pages if isinstance(pages, DamagedPages) else FailedPageRecord(
+                        page.url, page.site, pages, page.reason, page.run_id, page.failed_at)
 
     def forget_failed_page(self, url: str) -> bool:
         """Drop the failed page kept under this (canonical) URL; False when none is."""
@@ -458,6 +450,15 @@ def _compressed(html: str) -> bytes:
     """How the store keeps raw HTML (articles.raw_html, article_pages, failed_pages): compressed
     UTF-8 (storage/compression.py)."""
     return compressed(html.encode("utf-8"))
+
+
+def _pages(url: str, first: bytes, further: list[bytes]) -> tuple[str, ...] | DamagedPages:
+    """The HTML of a stored article's (or failed page's) pages, page 1 first, from their blobs;
+    DamagedPages when one cannot be read."""
+    try:
+        return tuple(_html(blob, url) for blob in (first, *further))
+    except StoreError as exc:
+        return DamagedPages(url, str(exc))
 
 
 def _html(blob: bytes, url: str) -> str:

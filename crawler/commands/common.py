@@ -216,10 +216,13 @@ def check_stored_sites(store: StoreReader, requested: list[str]) -> None:
 
 def check_stored_languages(store: StoreReader, requested: list[str]) -> None:
     """A language no stored article is in is a typo (cn for zh), not an empty result."""
-    stored = store.languages() if requested else []
+    if not requested:
+        return
+    stored = store.languages()
     unknown = [language for language in requested if language not in stored]
     if unknown:
-        raise CommandError(f"no article in language {unknown[0]!r} in the store; it has: {', '.join(stored) or 'none'}")
+        raise CommandError(f"no article in language {unknown[0]!r} in the store; "
+                           f"it has: {', '.join(stored) or 'none'}")
 
 
 def parse_date(value: str, option: str) -> date:
