@@ -38,7 +38,7 @@ from twisted.internet import task
 
 from crawler.extensions import run_counts
 from crawler.outcomes import JOINED, crawl_outcome
-from storage import RunCounts, Store
+from storage import RunCounts, Store, StoreError
 from storage.reader import shown_url
 
 log = logging.getLogger("newscrawl.frontier")
@@ -111,7 +111,7 @@ def join(redis_url: str, site: str, db_url: str) -> FrontierCrawl:
         if client.set(_lease_key(site), crawl_id, nx=True, ex=LEASE):
             store = Store(db_url)
             try:
-                run_id = store.start_run(site)
+                run_id = store.start_run(site, shared=True)
             finally:
                 store.close()
             crawl = FrontierCrawl(redis_url, site, crawl_id, run_id, True, worker)
@@ -152,8 +152,9 @@ class SeedOnce:
 
 
 class FrontierWorker:
-    """Extension: keeps a worker alive while the crawl has work anywhere, and adds its counts to
-    the shared crawl run when it stops (in place of CrawlRunRecorder)."""
+    """Extension: keeps a worker alive while the crawl has work anywhere, heartbeats the shared
+    crawl run (every NEWSCRAWL_HEARTBEAT seconds, so that it is not taken for dead while any
+    worker works), and adds its counts to the run when it stops (in place of CrawlRunRecorder)."""
 
     def __init__(self, crawler, crawl: FrontierCrawl, idle: float):
         self.crawler = crawler
@@ -161,6 +162,7 @@ class FrontierWorker:
         self.idle = idle
         self.client = redis_client(crawl.redis_url)
         self.heartbeat = task.LoopingCall(self.report)
+        self.run_beat = task.LoopingCall(self.beat_run)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -177,6 +179,18 @@ class FrontierWorker:
         self.crawler.stats.set_value("newscrawl/run_id", self.crawl.run_id)  # StoreArticles files fetches under it
         self.report()
         self.heartbeat.start(HEARTBEAT, now=False)
+        self.run_beat.start(self.crawler.settings.getfloat("NEWSCRAWL_HEARTBEAT"), now=False)
+
+    def beat_run(self) -> None:
+        store = None
+        try:
+            store = Store(self.crawler.settings["NEWSCRAWL_DB"])
+            store.heartbeat(self.crawl.run_id)
+        except StoreError as exc:  # the crawl goes on; the pipeline stops it if articles cannot be stored
+            log.warning("%s", exc)
+        finally:
+            if store:
+                store.close()
 
     def report(self) -> None:
         """Keep the crawl's lease, and say whether this worker has work."""
@@ -205,8 +219,9 @@ class FrontierWorker:
             raise DontCloseSpider  # the engine asks again at its next heartbeat (5 s)
 
     def spider_closed(self, spider, reason: str) -> None:
-        if self.heartbeat.running:
-            self.heartbeat.stop()
+        for beat in (self.heartbeat, self.run_beat):
+            if beat.running:
+                beat.stop()
         prefix = self.crawl.prefix
         store = Store(self.crawler.settings["NEWSCRAWL_DB"])
         try:

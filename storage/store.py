@@ -327,9 +327,11 @@ class Store(StoreReader):
             connection.execute(CrawlRun.__table__.update().where(CrawlRun.id == -1).values(status="probe"))
             transaction.rollback()
 
-    def start_run(self, spider: str) -> int:
-        """A new run of spider, "running" in this process (host and pid recorded)."""
-        host, pid = this_process()
+    def start_run(self, spider: str, *, shared: bool = False) -> int:
+        """A new run of spider, "running" in this process (host and pid recorded); shared, a run
+        that several processes (a frontier's workers) take part in and heartbeat, none of whose
+        ends is the run's: it is taken for dead only once silent for DEAD_AFTER."""
+        host, pid = (None, None) if shared else this_process()
         now = utcnow()
         with self._session.begin() as session:
             run = CrawlRun(spider=spider, started_at=now, status="running", host=host, pid=pid, heartbeat_at=now)
@@ -338,7 +340,8 @@ class Store(StoreReader):
             return run.id
 
     def heartbeat(self, run_id: int, counts: RunCounts | None = None) -> None:
-        """The run's process is alive; with counts, how far it got (what an interrupted run keeps)."""
+        """The run's process (or one of a shared run's) is alive; with counts, how far it got
+        (what an interrupted run keeps)."""
         with self._session.begin() as session:
             run = session.get(CrawlRun, run_id)
             run.heartbeat_at = utcnow()

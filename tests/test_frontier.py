@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 from w3lib.url import canonicalize_url
@@ -22,20 +23,26 @@ LIST_PAGES = {"https://www.rocar.net/en/menu139/", "https://www.rocar.net/en/men
               "https://www.rocar.net/en/menu139/?page=3"}
 
 
+def start_worker(recording, db: str, frontier: str, log, *settings: str) -> subprocess.Popen:
+    """`newscrawl crawl rocar --frontier`, paced, writing every fetch to its replay log."""
+    environment = {name: value for name, value in os.environ.items() if name != "NEWSCRAWL_DB"}
+    options = [f"NEWSCRAWL_REPLAY_LOG={log}", "NEWSCRAWL_FRONTIER_IDLE=3",
+               # paced as a live crawl would be, so that a worker started later finds work left
+               "DOWNLOAD_DELAY=0.3", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+               # workers in one folder would share data/httpcache, which is not safe for concurrent jobs yet
+               "HTTPCACHE_ENABLED=False", *settings]
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "crawl", "rocar", "--replay", str(recording), "--db", db,
+         "--frontier", frontier, *[part for option in options for part in ("-s", option)]],
+        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def crawl_with_workers(recording, db: str, frontier: str, logs) -> list[tuple[subprocess.CompletedProcess, float]]:
     """WORKERS `newscrawl crawl rocar --frontier` started a moment apart; each worker's result and
     when it ended. Every fetch is written to the worker's replay log."""
-    environment = {name: value for name, value in os.environ.items() if name != "NEWSCRAWL_DB"}
     workers = []
     for log in logs:
-        workers.append(subprocess.Popen(
-            [sys.executable, "-m", "crawler.cli", "crawl", "rocar", "--replay", str(recording), "--db", db,
-             "--frontier", frontier, "-s", f"NEWSCRAWL_REPLAY_LOG={log}", "-s", "NEWSCRAWL_FRONTIER_IDLE=3",
-             # paced as a live crawl would be, so that a worker started later finds work left
-             "-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
-             # workers in one folder would share data/httpcache, which is not safe for concurrent jobs yet
-             "-s", "HTTPCACHE_ENABLED=False"],
-            cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        workers.append(start_worker(recording, db, frontier, log))
         time.sleep(0.3)
     ended = []
     for worker in workers:
@@ -70,6 +77,7 @@ def test_workers_share_one_crawl_and_the_next_crawl_starts_fresh(postgres, redis
         robots = sum(ROBOTS in fetched(log) for log in first_logs)  # each worker reads robots.txt
         assert (run.status, run.counts.articles_new, run.counts.pages) == ("finished", len(articles),
                                                                            len(pages) + robots)
+        assert run.error is None  # never taken for dead on the way, whichever worker ended first
     finally:
         store.close()
 
@@ -87,6 +95,39 @@ def test_workers_share_one_crawl_and_the_next_crawl_starts_fresh(postgres, redis
         store.close()
     pages = [url for log in later_logs for url in fetched(log) if url != ROBOTS]
     assert len(pages) == len(set(pages))  # once each, again
+
+
+@pytest.mark.slow  # two paced crawls
+def test_a_shared_run_lives_while_any_worker_works(redis_server, tmp_path, monkeypatch):
+    """The worker that started the crawl (whose process the run was recorded under) stops while
+    another goes on, and the crawl outlasts the silence after which a run is taken for dead: a
+    command that opens the store meanwhile still finds it running."""
+    db, frontier = f"sqlite:///{tmp_path / 'articles.db'}", redis_server.url()
+    beating = ("NEWSCRAWL_HEARTBEAT=0.3", "DOWNLOAD_DELAY=0.8")
+    starter = start_worker(FIXTURES / "rocar", db, frontier, tmp_path / "starter.log", *beating)
+    store = None
+    deadline = time.monotonic() + 60
+    while not (store and store.recent_runs()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        store = store or ((tmp_path / "articles.db").exists() and Store(db, create=False))
+    joiner = start_worker(FIXTURES / "rocar", db, frontier, tmp_path / "joiner.log", *beating)
+    time.sleep(2)
+    starter.terminate()
+    starter.communicate(timeout=60)
+    monkeypatch.setattr("storage.reader.DEAD_AFTER", timedelta(seconds=1.5))
+    time.sleep(2)
+    try:
+        assert joiner.poll() is None, "the joining worker ran out of work too soon for this test"
+        opened_meanwhile = Store(db, create=False)
+        [run] = opened_meanwhile.recent_runs()
+        opened_meanwhile.close()
+        assert (run.status, run.error) == ("running", None)
+        out, err = joiner.communicate(timeout=120)
+        assert joiner.returncode == 0, err[-600:]
+        [run] = store.recent_runs()
+        assert run.status == "interrupted" and run.error is None  # as its first worker that did not finish
+    finally:
+        store.close()
 
 
 def test_frontier_takes_one_site_and_a_reachable_redis(tmp_path, redis_server):
