@@ -24,6 +24,7 @@ workers to keep the load of one crawl.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import socket
@@ -36,6 +37,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.internet import task
 
+from crawler.errors import errors_by_kind
 from crawler.extensions import run_counts
 from crawler.outcomes import JOINED, crawl_outcome
 from storage import RunCounts, Store, StoreError
@@ -226,10 +228,11 @@ class FrontierWorker:
         store = Store(self.crawler.settings["NEWSCRAWL_DB"])
         try:
             stats = self.crawler.stats.get_stats()
-            store.add_to_run(self.crawl.run_id, run_counts(stats))
             outcome = crawl_outcome(reason, stats)
+            store.add_to_run(self.crawl.run_id, run_counts(stats), errors_by_kind=errors_by_kind(stats),
+                             warnings=outcome.warnings)
             if outcome.status != "finished":  # the shared run ends as its first worker that did not finish
-                self.client.rpush(f"{prefix}:failures", outcome.status)
+                self.client.rpush(f"{prefix}:failures", json.dumps([outcome.status, outcome.error]))
             pipe = self.client.pipeline(transaction=True)
             pipe.delete(f"{prefix}:busy:{self.crawl.worker}")
             pipe.srem(f"{prefix}:workers", self.crawl.worker)
@@ -237,13 +240,13 @@ class FrontierWorker:
             remaining = pipe.execute()[-1]
             if remaining == 0:  # the last worker out ends the run and clears the crawl's keys
                 failures = self.client.lrange(f"{prefix}:failures", 0, 0)
-                store.add_to_run(self.crawl.run_id, RunCounts(), status=failures[0] if failures else "finished")
+                status, error = json.loads(failures[0]) if failures else ("finished", None)
+                store.add_to_run(self.crawl.run_id, RunCounts(), status=status, error=error)
                 keys = list(self.client.scan_iter(f"{prefix}:*"))
                 if self.client.get(_lease_key(self.crawl.site)) == self.crawl.crawl_id:
                     keys.append(_lease_key(self.crawl.site))
                 self.client.delete(*keys)
-                log.info("frontier crawl %s of %s ended: %s", self.crawl.crawl_id, self.crawl.site,
-                         failures[0] if failures else "finished")
+                log.info("frontier crawl %s of %s ended: %s", self.crawl.crawl_id, self.crawl.site, status)
         finally:
             store.close()
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import cached_property
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,8 +25,8 @@ from storage.locks import database_lock, lock_in_transaction, sqlite_writer_lock
 from storage.models import Article, ArticleFetch, ArticlePage, CrawlRun, FailedPage, FailedPagePage, UrlAlias
 from storage.near_duplicates import DEFAULT_THRESHOLD, Keys, NearDuplicateIndex, band_keys, bucket_locks
 from storage.processes import this_process
-from storage.reader import (GONE, CrawlRunView, RunCounts, StoreError, StoreReader, _create_engine, _run_view,
-                            check_no_other_tables, shown_url, utcnow)
+from storage.reader import (GONE, CrawlRunView, RunCounts, StoreError, StoreReader, _added_up, _create_engine,
+                            _run_view, check_no_other_tables, shown_url, utcnow)
 
 
 class SaveOutcome(enum.Enum):
@@ -363,14 +363,20 @@ class Store(StoreReader):
             for name, value in vars(counts).items():
                 setattr(run, name, value)
 
-    def add_to_run(self, run_id: int, counts: RunCounts, status: str | None = None) -> None:
-        """Add one worker's counts to a crawl run several workers share (in one statement, so
-        that workers ending at once all count); with status, also end the run."""
-        values = {name: getattr(CrawlRun, name) + value for name, value in vars(counts).items()}
-        if status is not None:
-            values.update(status=status, finished_at=utcnow())
-        with self._session.begin() as session:
-            session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(**values))
+    def add_to_run(self, run_id: int, counts: RunCounts, *, errors_by_kind: dict[str, int] | None = None,
+                   warnings: Iterable[str] = (), status: str | None = None, error: str | None = None) -> None:
+        """Add one worker's counts, errors by kind ({"timeout": 2}) and warnings to a crawl run
+        several workers share; with status (and error, why), also end the run. The run's row is
+        locked while it is added to, so that workers ending at once all count."""
+        with sqlite_writer_lock(self.engine), self._session.begin() as session:
+            run = session.get(CrawlRun, run_id, with_for_update=True)
+            for name, value in vars(counts).items():
+                setattr(run, name, (getattr(run, name) or 0) + value)
+            run.errors_by_kind = _added_up([run.errors_by_kind, errors_by_kind or {}]) or None
+            run.warnings = [*(run.warnings or []), *warnings] or None
+            if status is not None:
+                run.status, run.error, run.finished_at = status, error, utcnow()
+                run.heartbeat_at = run.finished_at
 
     def record_failed_run(self, spider: str, started_at: datetime, error: str) -> bool:
         """Record that the crawl of spider started at started_at failed, where the crawl could not:

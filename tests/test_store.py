@@ -82,6 +82,20 @@ def test_crawl_runs_are_recorded_with_their_counts(store):
     assert run.finished_at >= run.started_at
 
 
+def test_a_shared_run_adds_up_what_its_workers_add_to_it(store):
+    run_id = store.start_run("example", shared=True)
+    store.add_to_run(run_id, RunCounts(pages=5, articles_new=3, errors=2), errors_by_kind={"timeout": 2},
+                     warnings=["stopped early: closespider_pagecount"])
+    store.add_to_run(run_id, RunCounts(pages=4, articles_new=2, errors=2), errors_by_kind={"http": 1, "timeout": 1})
+    assert store.last_run("example").status == "running"
+    store.add_to_run(run_id, RunCounts(), status="interrupted", error="stopped by SIGTERM")
+    run = store.last_run("example")
+    assert (run.status, run.error, run.counts.pages, run.counts.articles_new, run.counts.errors) == (
+        "interrupted", "stopped by SIGTERM", 9, 5, 4)
+    assert run.errors_by_kind == {"http": 1, "timeout": 3}
+    assert run.warnings == ("stopped early: closespider_pagecount",) and (run.host, run.pid) == (None, None)
+
+
 def test_site_summaries_count_articles_and_show_the_last_run(store):
     store.save_article(ARTICLE)
     store.finish_run(store.start_run("empty-site"), "finished", RunCounts(pages=3))
