@@ -327,17 +327,19 @@ class StoreReader:
 
     def _close_dead_runs(self) -> None:
         """Runs left "running" by a process that is gone (killed, crashed, its machine rebooted)
-        become "interrupted". Best effort: a store that cannot be written is still read."""
+        become "interrupted", a single process's with counts no lower than what it stored
+        (_stored_counts). Best effort: a store that cannot be written is still read."""
         now = utcnow()
         runs = crawl_runs.c
         try:
             with self.engine.begin() as connection:
-                for run in connection.execute(select(runs.id, runs.host, runs.pid, runs.heartbeat_at, runs.started_at)
-                                              .where(runs.status == "running")).all():
+                for run in connection.execute(select(crawl_runs).where(runs.status == "running")).all():
                     last_sign = run.heartbeat_at or run.started_at
                     if is_gone(run.host, run.pid) or now - last_sign > DEAD_AFTER:
-                        connection.execute(update(crawl_runs).where(runs.id == run.id)
-                                           .values(status="interrupted", finished_at=last_sign, error=GONE))
+                        # a shared run's workers add their own counts as they end (crawler/frontier.py)
+                        counts = _stored_counts(connection, run) if run.host else {}
+                        connection.execute(update(crawl_runs).where(runs.id == run.id).values(
+                            status="interrupted", finished_at=last_sign, error=GONE, **counts))
         except StoreError:
             pass
 
@@ -620,6 +622,20 @@ class StoreReader:
                 .limit(min(limit, MOST_ROWS))
             )
             return [_run_view(run) for run in runs]
+
+
+def _stored_counts(connection: Connection, run) -> dict[str, int]:
+    """The new, updated and unchanged articles and the pages of a run (a crawl_runs row) as its
+    stored articles' history (article_fetches) shows them, where that is more than its counts
+    say: counts are written at the end and at each heartbeat, so a crawl killed before its first
+    one had none, though every batch it committed is stored."""
+    fetches = article_fetches.c
+    stored = dict(connection.execute(select(fetches.outcome, func.count()).where(fetches.run_id == run.id)
+                                     .group_by(fetches.outcome)).all())
+    counts = {f"articles_{outcome}": max(getattr(run, f"articles_{outcome}"), stored.get(outcome, 0))
+              for outcome in ("new", "updated", "unchanged")}
+    counts["pages"] = max(run.pages, sum(stored.values()))  # each of those articles was a page fetched
+    return counts
 
 
 def _added_up(counts: Iterable[dict[str, int]]) -> dict[str, int]:

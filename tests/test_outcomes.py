@@ -19,7 +19,7 @@ from crawler.outcomes import (INTERRUPTED, START_PAGES, STORE_ERROR, WARNINGS, O
                               crawl_outcome)
 from crawler.runner import FIXTURES
 from spiders.base import ARTICLE, LIST, PAGE
-from storage import RunCounts, Store
+from storage import ArticleRecord, RunCounts, Store
 from storage.models import CrawlRun
 from storage.reader import DEAD_AFTER, utcnow
 from tests.cli_runner import newscrawl
@@ -150,6 +150,37 @@ def test_runs_left_running_by_a_gone_process_become_interrupted_when_the_store_i
     assert store.record_failed_run("dead", utcnow() - timedelta(hours=1), "the crawl process was killed by SIGKILL")
     [dead_run] = [run for run in store.recent_runs() if run.spider == "dead"]
     assert (dead_run.status, dead_run.error) == ("failed", "the crawl process was killed by SIGKILL")
+    store.close()
+
+
+def test_a_run_killed_before_its_first_heartbeat_keeps_the_articles_it_stored_in_its_counts(tmp_path):
+    """Counts are written at the end and at heartbeats; the articles a killed crawl committed are
+    in its crawl history, and its counts say so (never less than a heartbeat said)."""
+    url = f"sqlite:///{tmp_path / 'articles.db'}"
+    store = Store(url)
+    quiet, counted, shared = store.start_run("quiet"), store.start_run("counted"), store.start_run("shared", shared=True)
+    store.save_articles([ArticleRecord(url=f"https://example.org/{number}.html", site="quiet", title=f"Story {number}",
+                                       text=f"The text of story number {number}, which is its own.")
+                         for number in range(3)], run_id=quiet)
+    store.save_articles([ArticleRecord(url="https://example.org/0.html", site="quiet", title="Story 0",
+                                       text="The text of story number 0, rewritten.")], run_id=quiet)
+    store.save_articles([ArticleRecord(url="https://example.org/shared.html", site="shared", title="Shared",
+                                       text="The text of a story a frontier worker stored.")], run_id=shared)
+    store.heartbeat(counted, RunCounts(pages=12, articles_new=5))
+    with store._session.begin() as session:
+        for run_id in (quiet, counted):
+            session.get(CrawlRun, run_id).pid = finished_process_id()
+        session.get(CrawlRun, shared).heartbeat_at = utcnow() - DEAD_AFTER - timedelta(minutes=1)
+    store.close()
+    store = Store(url, create=False)
+    runs = {run.spider: run for run in store.recent_runs()}
+    assert {site: run.status for site, run in runs.items()} == {
+        "quiet": "interrupted", "counted": "interrupted", "shared": "interrupted"}
+    quiet_counts = runs["quiet"].counts
+    assert (quiet_counts.pages, quiet_counts.articles_new, quiet_counts.articles_updated) == (4, 3, 1)
+    assert (runs["counted"].counts.pages, runs["counted"].counts.articles_new) == (12, 5)
+    # a frontier worker adds its own counts when it ends, even after the run was taken for dead
+    assert (runs["shared"].counts.pages, runs["shared"].counts.articles_new) == (0, 0)
     store.close()
 
 
