@@ -29,8 +29,8 @@ def start_worker(recording, db: str, frontier: str, log, *settings: str) -> subp
     options = [f"NEWSCRAWL_REPLAY_LOG={log}", "NEWSCRAWL_FRONTIER_IDLE=3",
                # paced as a live crawl would be, so that a worker started later finds work left
                "DOWNLOAD_DELAY=0.3", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
-               # workers in one folder would share data/httpcache, which is not safe for concurrent jobs yet
-               "HTTPCACHE_ENABLED=False", *settings]
+               # one HTTP cache, shared by the workers as by workers started in one folder
+               f"HTTPCACHE_DIR={log.parent / 'httpcache'}", *settings]
     return subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "crawl", "rocar", "--replay", str(recording), "--db", db,
          "--frontier", frontier, *[part for option in options for part in ("-s", option)]],
