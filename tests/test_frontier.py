@@ -103,15 +103,14 @@ def test_a_shared_run_lives_while_any_worker_works(redis_server, tmp_path, monke
     another goes on, and the crawl outlasts the silence after which a run is taken for dead: a
     command that opens the store meanwhile still finds it running."""
     db, frontier = f"sqlite:///{tmp_path / 'articles.db'}", redis_server.url()
-    beating = ("NEWSCRAWL_HEARTBEAT=0.3", "DOWNLOAD_DELAY=0.8")
+    beating = ("NEWSCRAWL_HEARTBEAT=0.3", "DOWNLOAD_DELAY=1.5")
     starter = start_worker(FIXTURES / "rocar", db, frontier, tmp_path / "starter.log", *beating)
-    store = None
-    deadline = time.monotonic() + 60
-    while not (store and store.recent_runs()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-        store = store or ((tmp_path / "articles.db").exists() and Store(db, create=False))
     joiner = start_worker(FIXTURES / "rocar", db, frontier, tmp_path / "joiner.log", *beating)
-    time.sleep(2)
+    deadline = time.monotonic() + 120
+    while not (fetched(tmp_path / "starter.log") and fetched(tmp_path / "joiner.log")):  # both at work
+        assert time.monotonic() < deadline and starter.poll() is None and joiner.poll() is None
+        time.sleep(0.2)
+    store = Store(db, create=False)
     starter.terminate()
     starter.communicate(timeout=60)
     monkeypatch.setattr("storage.reader.DEAD_AFTER", timedelta(seconds=1.5))
