@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from crawler.errors import errors_by_kind, errors_total
-from crawler.outcomes import STORE_ERROR, STORE_FAILED, crawl_outcome
+from crawler.outcomes import crawl_outcome, store_failed
 from storage import RunCounts, Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -60,8 +60,7 @@ class CrawlRunRecorder:
             if self.store:
                 self.store.close()
                 self.store = None
-            self.crawler.stats.set_value(STORE_ERROR, str(exc))
-            raise CloseSpider(STORE_FAILED) from None
+            raise store_failed(self.crawler.stats, str(exc)) from None
         # StoreArticles files each article's fetch under this run
         self.crawler.stats.set_value("newscrawl/run_id", self.run_id)
         self.beat.start(self.crawler.settings.getfloat("NEWSCRAWL_HEARTBEAT"), now=False)

@@ -24,10 +24,10 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from w3lib.url import canonicalize_url
 
-from crawler.outcomes import STOPPED_EARLY
+from crawler.outcomes import STOPPED_EARLY, store_failed
 from crawler.urls import spellings
 from spiders.base import ARTICLE, LIST, LIST_DATE, PAGE
-from storage import Store
+from storage import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,10 @@ class SkipStoredArticles:
         urls = {id(request): canonicalize_url(request.url) for request in articles}
         # an article is stored under any spelling of its URL (http/https, index.html), or as an alias
         known = {id(request): spellings(request.url) for request in articles}
-        stored = set() if self.refresh else self.store.stored_urls(set().union(*known.values()))
+        try:
+            stored = set() if self.refresh else self.store.stored_urls(set().union(*known.values()))
+        except StoreError as exc:  # not this page's fault: the crawl cannot go on
+            raise store_failed(self.stats, str(exc)) from None
         for request in articles:
             url = urls[id(request)]
             shown = request.meta.get(LIST_DATE)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scrapy import Request, signals
+from scrapy.exceptions import CloseSpider
 
 from spiders.base import ARTICLE, PAGE
 
@@ -39,6 +40,15 @@ class Outcome:
     status: str  # finished, failed or interrupted
     error: str | None = None  # why it failed, or what interrupted it
     warnings: tuple[str, ...] = ()  # what a finished crawl should tell
+
+
+def store_failed(stats, error: str) -> CloseSpider:
+    """The store cannot be used: record why (the first reason given is the crawl's error) and
+    return the exception that stops the crawl as failed, to raise where Scrapy takes it (a
+    callback, a spider middleware, a spider_opened handler)."""
+    if stats.get_value(STORE_ERROR) is None:
+        stats.set_value(STORE_ERROR, error)
+    return CloseSpider(STORE_FAILED)
 
 
 def add_warning(stats, warning: str) -> None:

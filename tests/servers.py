@@ -64,16 +64,25 @@ class PostgresServer:
             self._as_user = ["runuser", "-u", UNPRIVILEGED, "--"]
 
     def start(self) -> PostgresServer:
-        data = self.folder / "data"
-        self._run(_binary("initdb"), "-D", str(data), "-U", "newscrawl", "--auth=trust", "-E", "UTF8",
+        self._run(_binary("initdb"), "-D", str(self.folder / "data"), "-U", "newscrawl", "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8")
-        self._run(_binary("pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"), "-w", "-t", "60", "start",
-                  "-o", f"-h 127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off -c max_connections=200")
+        self.start_server()
         return self
+
+    def start_server(self) -> None:
+        """Start the cluster's server (again): its databases are as they were."""
+        self._run(_binary("pg_ctl"), "-D", str(self.folder / "data"), "-l", str(self.folder / "log"), "-w", "-t", "60",
+                  "start", "-o", f"-h 127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off -c max_connections=200")
+
+    def stop_server(self, mode: str = "immediate") -> None:
+        """Stop the server, keeping the cluster; "fast" ends the sessions first, as a shutdown does."""
+        self._run(_binary("pg_ctl"), "-D", str(self.folder / "data"), "-m", mode, "stop")
 
     def stop(self) -> None:
         try:
-            self._run(_binary("pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop")
+            self.stop_server()
+        except ServerUnavailable:  # stopped already
+            pass
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 

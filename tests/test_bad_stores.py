@@ -2,19 +2,22 @@
 written, on a full disk. Every command says so in one line and exits 2; a crawl says so before
 fetching anything when it can, and at the first failed write otherwise; nothing is damaged."""
 
+import json
 import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from storage import Store
+from storage import Store, StoreError
 from tests.cli_runner import ROOT, newscrawl
 from tests.fixture_sites import quality
+from tests.servers import PostgresServer, ServerUnavailable
 from tests.test_cli import assert_one_line_error
 
 COMMANDS = [["stats"], ["stats", "--runs"], ["export"], ["search", "party"], ["show", "1"],
@@ -168,3 +171,49 @@ def test_db_upgrade_of_a_store_that_is_not_there_makes_none(tmp_path, postgres):
     engine = create_engine(empty)
     assert inspect(engine).get_table_names() == []
     engine.dispose()
+
+
+@pytest.mark.slow  # a PostgreSQL server of its own, stopped and started again, and a paced crawl
+def test_a_database_server_that_goes_away_stops_the_crawl_as_a_store_failure():
+    """PostgreSQL stops mid-crawl: the crawl stops at the first read or write that fails (the
+    stored-article check of a list page, here) as it does on a full disk: failed, in one line,
+    exit 2, no page counted as failed for it; with the server back, the next crawl stores the rest."""
+    try:
+        server = PostgresServer().start()
+    except ServerUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        db = server.new_database()
+        crawl = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "rocar", "--replay", "--db", db,
+                                  "-s", "DOWNLOAD_DELAY=1", "-s", "HTTPCACHE_ENABLED=False", "--json"],
+                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not stored_articles(db):  # the first list page's articles are written
+            assert crawl.poll() is None and time.monotonic() < deadline
+            time.sleep(0.3)
+        server.stop_server("fast")
+        out, err = crawl.communicate(timeout=120)
+        assert crawl.returncode == 2 and "Traceback" not in err and "failed page" not in err
+        # the log says the run could not be recorded either (the next command finds it interrupted)
+        assert err.strip().splitlines()[-1].startswith(f"newscrawl: cannot use the store at {db}")
+        [summary] = json.loads(out)  # what the crawl counted; what the store holds it could not read
+        assert (summary["outcome"], summary["errors"], summary["stored"]) == ("failed", 0, None)
+        assert summary["new"] > 0 and "cannot use the store" in summary["error"]
+        server.start_server()
+        again = newscrawl("crawl", "rocar", "--replay", "--db", db, "--json")
+        assert again.returncode == 0, again.stderr
+        [summary] = json.loads(again.stdout)
+        assert summary["stored"] == len(quality("rocar")["articles"])
+    finally:
+        server.stop()
+
+
+def stored_articles(db: str) -> int:
+    try:
+        store = Store(db, create=False)
+    except StoreError:  # the crawl has not made the store yet
+        return 0
+    try:
+        return len(list(store.articles()))
+    finally:
+        store.close()

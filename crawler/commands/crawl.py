@@ -107,10 +107,12 @@ def run(args) -> int:
         join_frontier(args.frontier, sites, settings)
     results = runner.run_crawls(sites, settings, progress=not args.quiet)
     try:
-        print_summary(results, Store(settings["NEWSCRAWL_DB"], create=False), as_json=args.json)
+        stored = stored_by_site(settings["NEWSCRAWL_DB"])
     except StoreError:
         if not any(result.store_error for result in results):
             raise
+        stored = None  # the store is what failed the crawl: the summary shows what the crawls counted
+    print_summary(results, stored, as_json=args.json)
     report_outcomes(results)
     return crawl_exit_code(results)
 
@@ -150,17 +152,26 @@ SUMMARY_COLUMNS = ("site", "outcome", "pages", "new", "updated", "unchanged", "d
                    "stored", "skipped", "not modified")
 
 
-def print_summary(results, store: Store, as_json: bool = False) -> None:
+def stored_by_site(db_url: str) -> dict[str, int]:
+    """{site: articles in the store}; StoreError when the store cannot be read."""
+    store = Store(db_url, create=False)
+    try:
+        return {summary.site: summary.articles for summary in store.site_summaries()}
+    finally:
+        store.close()
+
+
+def print_summary(results, stored: dict[str, int] | None, as_json: bool = False) -> None:
     """One row per crawl; --json gives the same columns (keys: the headers, "_" for " ") and also
-    each crawl's error, warnings and errors by kind. Below the table: the errors by kind."""
-    stored = {summary.site: summary.articles for summary in store.site_summaries()}
-    store.close()
+    each crawl's error, warnings and errors by kind. Below the table: the errors by kind. stored
+    is None when the store could not be read: "-" (null in --json)."""
     rows = []
     for result in results:
         c = result.counts
+        in_store = stored.get(result.site, 0) if stored is not None else None
         rows.append((result.site, result.outcome.status, c.pages, c.articles_new, c.articles_updated,
-                     c.articles_unchanged, c.duplicates, c.empty_pages, c.errors, stored.get(result.site, 0),
-                     c.articles_skipped, c.not_modified))
+                     c.articles_unchanged, c.duplicates, c.empty_pages, c.errors,
+                     in_store if as_json or in_store is not None else "-", c.articles_skipped, c.not_modified))
     if as_json:
         print_json([{**dict(zip(map(table_key, SUMMARY_COLUMNS), row)), "error": result.outcome.error,
                      "warnings": list(result.outcome.warnings), "errors_by_kind": result.errors_by_kind}
