@@ -230,6 +230,7 @@ def _unusable_store(url: str, context: ExceptionContext) -> None:
     those the Store API handles itself (a lost race, an FTS5 query it cannot parse) stay as they are."""
     error = context.sqlalchemy_exception
     if (error is None  # not the database's error (a KeyboardInterrupt): let it be
+            or context.is_pre_ping  # a pooled connection found dead: the pool takes a new one
             or isinstance(error, IntegrityError) or _FTS_QUERY_ERROR.match(str(context.original_exception))):
         return
     reason = str(context.original_exception).strip().split("\n")[0]
@@ -249,7 +250,10 @@ def _create_engine(url: str, must_exist: bool = False) -> Engine:
         if must_exist and not path.exists():
             raise StoreError(f"{shown_url(url)} holds no newscrawl store yet; run a crawl first")
     try:
-        engine = create_engine(url)
+        # A database server's connections die with it (a restart, a failover) while the pool keeps
+        # them: each is tried when taken from the pool (SQLAlchemy's "pessimistic" disconnect
+        # handling), so a crawl or a scheduled command outlives a restart between two statements.
+        engine = create_engine(url, pool_pre_ping=path is None)
     except Exception as exc:  # missing driver, bad options...
         raise StoreError(f"cannot open database {shown_url(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from storage import Store, StoreError
+from storage import ArticleRecord, Store, StoreError
 from tests.cli_runner import ROOT, newscrawl
 from tests.fixture_sites import quality
 from tests.servers import PostgresServer, ServerUnavailable
@@ -173,39 +173,59 @@ def test_db_upgrade_of_a_store_that_is_not_there_makes_none(tmp_path, postgres):
     engine.dispose()
 
 
-@pytest.mark.slow  # a PostgreSQL server of its own, stopped and started again, and a paced crawl
-def test_a_database_server_that_goes_away_stops_the_crawl_as_a_store_failure():
-    """PostgreSQL stops mid-crawl: the crawl stops at the first read or write that fails (the
-    stored-article check of a list page, here) as it does on a full disk: failed, in one line,
-    exit 2, no page counted as failed for it; with the server back, the next crawl stores the rest."""
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL server of the test's own, to stop and start again."""
     try:
         server = PostgresServer().start()
     except ServerUnavailable as exc:
         pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+def test_a_store_outlives_a_restart_of_its_database_server(own_postgres):
+    """A crawl's store keeps connections open: after the server restarted (an upgrade, a
+    failover) they are dead, and the store's next read or write takes a new one."""
+    store = Store(own_postgres.new_database())
     try:
-        db = server.new_database()
-        crawl = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "rocar", "--replay", "--db", db,
-                                  "-s", "DOWNLOAD_DELAY=1", "-s", "HTTPCACHE_ENABLED=False", "--json"],
-                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 120
-        while not stored_articles(db):  # the first list page's articles are written
-            assert crawl.poll() is None and time.monotonic() < deadline
-            time.sleep(0.3)
-        server.stop_server("fast")
-        out, err = crawl.communicate(timeout=120)
-        assert crawl.returncode == 2 and "Traceback" not in err and "failed page" not in err
-        # the log says the run could not be recorded either (the next command finds it interrupted)
-        assert err.strip().splitlines()[-1].startswith(f"newscrawl: cannot use the store at {db}")
-        [summary] = json.loads(out)  # what the crawl counted; what the store holds it could not read
-        assert (summary["outcome"], summary["errors"], summary["stored"]) == ("failed", 0, None)
-        assert summary["new"] > 0 and "cannot use the store" in summary["error"]
-        server.start_server()
-        again = newscrawl("crawl", "rocar", "--replay", "--db", db, "--json")
-        assert again.returncode == 0, again.stderr
-        [summary] = json.loads(again.stdout)
-        assert summary["stored"] == len(quality("rocar")["articles"])
+        store.save_article(ArticleRecord(url="https://example.org/1.html", site="example", title="One",
+                                         text="The first story, stored before the restart."))
+        own_postgres.stop_server("fast")
+        own_postgres.start_server()
+        store.save_article(ArticleRecord(url="https://example.org/2.html", site="example", title="Two",
+                                         text="The second story, stored after the restart."))
+        assert [article["title"] for article in store.articles("example")] == ["One", "Two"]
     finally:
-        server.stop()
+        store.close()
+
+
+@pytest.mark.slow  # a PostgreSQL server of its own, stopped and started again, and a paced crawl
+def test_a_database_server_that_goes_away_stops_the_crawl_as_a_store_failure(own_postgres):
+    """PostgreSQL stops mid-crawl: the crawl stops at the first read or write that fails (the
+    stored-article check of a list page, here) as it does on a full disk: failed, in one line,
+    exit 2, no page counted as failed for it; with the server back, the next crawl stores the rest."""
+    db = own_postgres.new_database()
+    crawl = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "rocar", "--replay", "--db", db,
+                              "-s", "DOWNLOAD_DELAY=1", "-s", "HTTPCACHE_ENABLED=False", "--json"],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not stored_articles(db):  # the first list page's articles are written
+        assert crawl.poll() is None and time.monotonic() < deadline
+        time.sleep(0.3)
+    own_postgres.stop_server("fast")
+    out, err = crawl.communicate(timeout=120)
+    assert crawl.returncode == 2 and "Traceback" not in err and "failed page" not in err
+    # the log says the run could not be recorded either (the next command finds it interrupted)
+    assert err.strip().splitlines()[-1].startswith(f"newscrawl: cannot use the store at {db}")
+    [summary] = json.loads(out)  # what the crawl counted; what the store holds it could not read
+    assert (summary["outcome"], summary["errors"], summary["stored"]) == ("failed", 0, None)
+    assert summary["new"] > 0 and "cannot use the store" in summary["error"]
+    own_postgres.start_server()
+    again = newscrawl("crawl", "rocar", "--replay", "--db", db, "--json")
+    assert again.returncode == 0, again.stderr
+    [summary] = json.loads(again.stdout)
+    assert summary["stored"] == len(quality("rocar")["articles"])
 
 
 def stored_articles(db: str) -> int:
