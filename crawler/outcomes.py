@@ -10,7 +10,8 @@ components below put in the stats what it needs besides Scrapy's own keys:
   on which the article pattern matched no link (WarnArticlelessStartPages);
 - ``newscrawl/errors/<kind>``: failed pages by kind (crawler/errors.py counts and sums them);
 - ``newscrawl/interrupted``: the name of the signal that stopped the crawl (crawler/runner.py);
-- ``newscrawl/store_error``: why the store could not be written (crawler/pipelines.py).
+- ``newscrawl/store_error``: why the store could not be written (crawler/pipelines.py);
+- ``newscrawl/frontier_error``: why a frontier worker lost its frontier (crawler/frontier_scheduler.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ INTERRUPTED = "newscrawl/interrupted"
 STORE_ERROR = "newscrawl/store_error"
 STOPPED_EARLY = "stopped early: "  # the warning of a crawl a page or time cap ended, its close reason after it
 STORE_FAILED = "store_failed"  # the close reason of a crawl stopped because the store cannot be written
+FRONTIER_ERROR = "newscrawl/frontier_error"  # why a frontier worker lost its frontier (crawler/frontier_scheduler.py)
+FRONTIER_FAILED = "frontier_failed"  # the close reason of a crawl stopped by it
 REPLAY_UNRECORDED = "newscrawl/replay_unrecorded"  # crawler/recordings.py
 
 FINISHED, FAILED, INTERRUPTED_STATUS = "finished", "failed", "interrupted"
@@ -62,6 +65,8 @@ def crawl_outcome(reason: str | None, stats: dict) -> Outcome:
     warnings = tuple(stats.get(WARNINGS, ()))
     if stats.get(STORE_ERROR):
         return Outcome(FAILED, stats[STORE_ERROR], warnings)
+    if stats.get(FRONTIER_ERROR):
+        return Outcome(FAILED, stats[FRONTIER_ERROR], warnings)
     if stats.get(INTERRUPTED) or reason == "shutdown":
         return Outcome(INTERRUPTED_STATUS, f"stopped by {stats.get(INTERRUPTED) or 'a signal'}", warnings)
     if reason is None:

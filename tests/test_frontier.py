@@ -15,6 +15,7 @@ from crawler.runner import FIXTURES
 from storage import Store
 from tests.cli_runner import ROOT, newscrawl
 from tests.fixture_sites import quality
+from tests.servers import RedisServer, ServerUnavailable
 from tests.test_cli import assert_one_line_error
 
 WORKERS = 3
@@ -128,6 +129,46 @@ def test_a_shared_run_lives_while_any_worker_works(redis_server, tmp_path, monke
         assert (run.status, run.error) == ("interrupted", "stopped by SIGTERM")
     finally:
         store.close()
+
+
+@pytest.mark.slow  # a paced crawl and a Redis server of its own
+def test_a_frontier_that_goes_away_fails_the_crawl_and_keeps_what_it_stored(tmp_path):
+    """Redis stops mid-crawl: the worker stops (it hung, its engine raising on every request it
+    asked for), fails in one line naming the frontier, and keeps the articles it stored; the next
+    crawl stores the rest."""
+    try:
+        frontier = RedisServer().start()
+    except ServerUnavailable as exc:
+        pytest.skip(str(exc))
+    db = f"sqlite:///{tmp_path / 'articles.db'}"
+    try:
+        worker = start_worker(FIXTURES / "rocar", db, frontier.url(), tmp_path / "worker.log", "DOWNLOAD_DELAY=1")
+        deadline = time.monotonic() + 120
+        while len(fetched(tmp_path / "worker.log")) < 4:  # robots.txt, a list page and articles
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        frontier.stop()
+    try:
+        out, err = worker.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        raise
+    assert worker.returncode == 1 and "Traceback" not in err, err[-2000:]
+    assert err.strip().splitlines()[-1].startswith(f"newscrawl: rocar failed: lost the frontier at {frontier.url()}")
+    store = Store(db, create=False)
+    try:
+        [run] = store.recent_runs()
+        kept = len(list(store.articles("rocar")))
+        assert run.status == "failed" and "lost the frontier" in run.error
+        assert 0 < kept < len(quality("rocar")["articles"]) and run.counts.articles_new == kept
+    finally:
+        store.close()
+    again = newscrawl("crawl", "rocar", "--replay", "--db", db)
+    assert again.returncode == 0, again.stderr
+    store = Store(db, create=False)
+    assert len(list(store.articles("rocar"))) == len(quality("rocar")["articles"])
+    store.close()
 
 
 def test_frontier_takes_one_site_and_a_reachable_redis(tmp_path, redis_server):
