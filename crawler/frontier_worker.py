@@ -37,13 +37,16 @@ log = logging.getLogger("newscrawl.frontier")
 warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
 
 
-def lose_frontier(crawler, exc: Exception) -> None:
-    """The frontier cannot be used: fail the crawl with the first error, and close it."""
+def lose_frontier(crawler, exc: Exception, *, closing: bool = False) -> str:
+    """The frontier cannot be used: fail the crawl with the first error, and close it (unless
+    closing already). Returns the crawl's error."""
     if crawler.stats.get_value(FRONTIER_ERROR) is None:
         error = f"lost the frontier at {shown_url(crawler.settings['REDIS_URL'])}: {exc}"
         crawler.stats.set_value(FRONTIER_ERROR, error)
         log.error("%s", error)
-        deferred_from_coro(crawler.engine.close_spider_async(reason=FRONTIER_FAILED))
+        if not closing:
+            deferred_from_coro(crawler.engine.close_spider_async(reason=FRONTIER_FAILED))
+    return crawler.stats.get_value(FRONTIER_ERROR)
 
 
 class FrontierScheduler(Scheduler):
@@ -193,9 +196,8 @@ class FrontierWorker:
             try:
                 ending = self._leave(outcome)
             except RedisError as exc:  # no worker can tell it is the last: the run ends as this one
-                lose_frontier(self.crawler, exc)
-                ending = (outcome.status, outcome.error) if outcome.status != "finished" else \
-                    ("failed", self.crawler.stats.get_value(FRONTIER_ERROR))
+                error = lose_frontier(self.crawler, exc, closing=True)
+                ending = (outcome.status, outcome.error) if outcome.status != "finished" else ("failed", error)
             if ending:
                 store.add_to_run(self.crawl.run_id, RunCounts(), status=ending[0], error=ending[1])
         finally:
