@@ -27,9 +27,10 @@ from urllib.parse import urlsplit
 import trafilatura
 from cssselect import GenericTranslator
 from htmldate import find_date
-from trafilatura.metadata import examine_meta, extract_title
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.metadata import examine_meta, extract_metainfo, extract_title
 from trafilatura.settings import Extractor
-from trafilatura.xpaths import BODY_XPATH
+from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS, BODY_XPATH
 from lxml import etree
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
@@ -39,7 +40,7 @@ from w3lib.encoding import html_to_unicode
 # A label must not follow a letter, so a footer's "publishdate:" is no "date:".
 # An "updated" date is read only so that it never passes for the publication date.
 _LABELS = {
-    "author": r"Author|Editor|Reporter|作者|记者|编辑|责任编辑",
+    "author": r"Author|Autor|Auteur|Editor|Reporter|作者|记者|编辑|责任编辑",
     "source": r"Source|From|来源|稿件来源|信息来源",
     "updated": r"(?:Last )?(?:Updated|Modified|Edited)(?: on| at)?|最后更新|更新时间|更新日期|更新|修改时间|修改日期|修改",
     "date": r"Pubtime|Publish(?:ed)? ?(?:time|date|on)|Published|Posted(?: on)?|Release time|Date|Time"
@@ -176,16 +177,20 @@ def extract(html: str | bytes, url: str, rules: SiteRules = SiteRules()) -> Arti
             text_lines.append(line)
     fields = {**in_body, **byline}
     declared = _meta_tags(tree)
+    records = _json_ld_records(tree)
     if not rules.byline:
         fields = {**_declared_fields(declared), **fields}
     title = _title(tree, rules, shown, declared)
     if text_lines[:1] == [title]:  # trafilatura keeps a headline that sits inside the article
         text_lines.pop(0)
     text = "\n".join(text_lines)
+    authors = _author_names(fields.get("author", ""))
+    if not authors and not rules.byline:
+        authors = _declared_authors(tree, records) or _shown_authors(tree)
     return Article(
         title=title,
-        published=_published(tree, [byline, in_body], rules, url),
-        author=fields.get("author"),
+        published=_published(tree, records, [byline, in_body], rules, url),
+        author="; ".join(authors) or None,
         source=fields.get("source"),
         language=_language(tree, text),
         text=text,
@@ -320,10 +325,87 @@ def _meta_tags(tree) -> dict[str, str]:
 
 
 def _declared_fields(declared: dict[str, str]) -> dict[str, str]:
-    """Source and author from the government site metadata tags among the page's declared
-    <meta> tags (dates: _declared_date)."""
-    fields = {"source": declared.get("ContentSource"), "author": declared.get("Author")}
-    return {field: value for field, value in fields.items() if value}
+    """The source from the government site metadata tag among the page's declared <meta> tags
+    (authors: _declared_authors; dates: _declared_date)."""
+    return {"source": declared["ContentSource"]} if declared.get("ContentSource") else {}
+
+
+# -- authors ---------------------------------------------------------------
+
+# What a byline puts before the names: "By", and its German, French, Spanish, Dutch, Italian, Nordic words.
+_BY = re.compile(r"^(?:by|von|par|por|door|di|av|af)\s+", re.IGNORECASE)
+# What separates two names: "A; B", "A, B", "A | B", "A & B", "A and B" (und, og, och, et).
+_NAME_SEPARATORS = re.compile(r"\s*(?:[;,|&]|\s(?:and|und|og|och|et)\s)\s*", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"^(?:https?:|www\.)|@\S+\.\w+$", re.IGNORECASE)  # an address or an e-mail
+# A name ends before a digit: the date, time or counter that bylines print after it ("Ann Ledger5 Mar 2024").
+_FROM_DIGIT = re.compile(r"\s*\d.*")
+
+
+def _author_names(text: str) -> list[str]:
+    """The names in an author string as a byline or a tag writes it ("By A and B", "A, B 05.03.2024"),
+    in order, each once; no date, no address, no e-mail."""
+    text = _clean_line(text)
+    for pattern in _DATE_PATTERNS:  # before the cut at names: "March 5, 2024" is no name "2024"
+        text = pattern.sub("", text)
+    names = []
+    for name in _NAME_SEPARATORS.split(_BY.sub("", text)):
+        name = _FROM_DIGIT.sub("", name).strip(" -–—·/:")
+        if name and not _NOT_A_NAME.search(name) and name.casefold() not in map(str.casefold, names):
+            names.append(name)
+    return names
+
+
+# <meta> names (or properties) that hold the article's authors, compared in lower case: the common one,
+# Open Graph's (a name, or a profile's address), Parse.ly's, Sailthru's, Dublin Core's, the New York Times's.
+_AUTHOR_META = ("author", "article:author", "og:article:author", "parsely-author", "sailthru.author", "dc.creator",
+                "dcterms.creator", "byl")
+
+
+def _declared_authors(tree, records: list[dict]) -> list[str]:
+    """The authors the page declares: its article's JSON-LD author (people, or an agency; records:
+    _json_ld_records'), else its author <meta> tags, all the tags of the first name that has one
+    (article:author twice for two authors)."""
+    article = next((record for record in records if "author" in record), None)
+    if article is not None:
+        people = {record["@id"]: record for record in records if isinstance(record.get("@id"), str) and len(record) > 1}
+        names = _json_ld_names(article["author"], people)
+        if names:
+            return names
+    metas = {}
+    for meta in tree.xpath("//meta[@content]"):
+        key = (meta.get("name") or meta.get("property") or "").strip().lower()
+        metas.setdefault(key, []).extend(_author_names(meta.get("content")))
+    return next((metas[name] for name in _AUTHOR_META if metas.get(name)), [])
+
+
+def _json_ld_names(author, by_id: dict) -> list[str]:
+    """The names of a JSON-LD author: a name, a Person or Organization (by name, or given and family
+    name), a reference to one elsewhere in the page ({"@id": ...}: by_id), or a list of these."""
+    if isinstance(author, list):
+        return list(dict.fromkeys(name for each in author for name in _json_ld_names(each, by_id)))
+    if isinstance(author, str):
+        return _author_names(author)
+    if not isinstance(author, dict):
+        return []
+    if set(author) == {"@id"}:
+        return _json_ld_names(by_id.get(author["@id"]) if isinstance(author["@id"], str) else None, {})
+    name = author.get("name")
+    if not name and isinstance(author.get("familyName"), str):
+        name = " ".join(author[part] for part in ("givenName", "familyName") if isinstance(author.get(part), str))
+    return _json_ld_names(name, by_id) if isinstance(name, (str, list)) else []
+
+
+def _shown_authors(tree) -> list[str]:
+    """The authors the page shows in its byline (rel="author", class="byline", itemprop="author":
+    trafilatura's places for them, and without the places it knows to hold other names). A byline
+    with labels names its author by the label ("Author: …"), or before them ("By A | Updated: …"):
+    a source is no author ("Time: … Source: …")."""
+    shown = extract_metainfo(prune_unwanted_nodes(copy.deepcopy(tree), AUTHOR_DISCARD_XPATHS), AUTHOR_XPATHS,
+                             len_limit=120) or ""
+    label = _LABEL_RE.search(shown)
+    if label:
+        shown = _labelled_fields(shown).get("author") or shown[:label.start()]
+    return _author_names(shown)
 
 
 def _labelled_fields(text: str) -> dict[str, str]:
@@ -382,7 +464,7 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
-def _published(tree, lines: list[dict[str, str]], rules: SiteRules, url: str) -> date | None:
+def _published(tree, records: list[dict], lines: list[dict[str, str]], rules: SiteRules, url: str) -> date | None:
     """The publication date, by one order of evidence: the page's date line (then a labelled
     line in the body), the publication date the page declares, a date in its URL, htmldate's
     guesses. An "updated" date never counts (the labels keep it apart)."""
@@ -393,7 +475,7 @@ def _published(tree, lines: list[dict[str, str]], rules: SiteRules, url: str) ->
     if rules.byline:
         return None  # the site's date line has no date: better none than the footer's
     url_date = _parse_url_date(url)
-    known = _site_day(_declared_date(tree), url_date) or url_date
+    known = _site_day(_declared_date(tree, records), url_date) or url_date
     if known:
         return known
     # url="": htmldate would otherwise put the URL's date (or the canonical link's) first
@@ -408,11 +490,11 @@ _PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:pu
                    "parsely-pub-date", "article.published", "firstpublisheddate")
 
 
-def _declared_date(tree) -> tuple[date, str] | None:
+def _declared_date(tree, records: list[dict]) -> tuple[date, str] | None:
     """The publication date the page declares, with the text that gives it: JSON-LD datePublished
-    (the schema.org record of the article, which real pages keep truer than their Open Graph tags),
-    <meta> tags, <time pubdate>."""
-    declared = _json_ld_published([script.text or "" for script in _JSON_LD(tree)])
+    (the schema.org record of the article, which real pages keep truer than their Open Graph tags;
+    records: _json_ld_records'), <meta> tags, <time pubdate>."""
+    declared = next((record["datePublished"] for record in records if isinstance(record.get("datePublished"), str)), "")
     found = _parse_date(declared)
     if found:
         return found, declared
@@ -460,25 +542,28 @@ _JSON_LD = etree.XPath('//script[@type="application/ld+json"]')
 _CDATA = re.compile(r"^\s*<!\[CDATA\[|\]\]>\s*$")
 
 
-def _json_ld_published(blocks: list[str]) -> str:
-    """The datePublished of the page's JSON-LD blocks: an article's, else the first anywhere ("" when none)."""
-    pending, found = [], []
-    for code in blocks:
+def _json_ld_records(tree) -> list[dict]:
+    """Every object of the page's JSON-LD blocks, however deep: an article's (an @type with "Article"
+    or "Posting") first, the others after them, each group in the page's order."""
+    pending, records = [], []
+    for script in _JSON_LD(tree):
         try:
-            pending.append(json.loads(_CDATA.sub("", code)))
+            pending.append(json.loads(_CDATA.sub("", script.text or "")))
         except ValueError:
             continue
     while pending:
         node = pending.pop(0)
         if isinstance(node, dict):
-            if isinstance(node.get("datePublished"), str):
-                kind = node.get("@type")
-                found.append((not any("Article" in str(k) or "Posting" in str(k)
-                                      for k in (kind if isinstance(kind, list) else [kind])), node["datePublished"]))
+            records.append(node)
             pending.extend(node.values())
         elif isinstance(node, list):
             pending.extend(node)
-    return min(found, key=lambda pair: pair[0])[1] if found else ""
+    return sorted(records, key=lambda record: not _is_article(record))
+
+
+def _is_article(record: dict) -> bool:
+    kind = record.get("@type")
+    return any("Article" in str(k) or "Posting" in str(k) for k in (kind if isinstance(kind, list) else [kind]))
 
 
 # /2023/05/18/, /2023-05-18/, /202305/t20230518_1.html, /2021/0416/
