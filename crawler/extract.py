@@ -25,6 +25,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import trafilatura
+from tld import get_tld
 from cssselect import GenericTranslator
 from htmldate import find_date
 from trafilatura.htmlprocessing import prune_unwanted_nodes
@@ -186,7 +187,7 @@ def extract(html: str | bytes, url: str, rules: SiteRules = SiteRules()) -> Arti
     text = "\n".join(text_lines)
     authors = _author_names(fields.get("author", ""))
     if not authors and not rules.byline:
-        authors = _declared_authors(tree, records) or _shown_authors(tree)
+        authors = _news_authors(tree, records, url)
     return Article(
         title=title,
         published=_published(tree, records, [byline, in_body], rules, url),
@@ -326,7 +327,7 @@ def _meta_tags(tree) -> dict[str, str]:
 
 def _declared_fields(declared: dict[str, str]) -> dict[str, str]:
     """The source from the government site metadata tag among the page's declared <meta> tags
-    (authors: _declared_authors; dates: _declared_date)."""
+    (authors: _news_authors; dates: _declared_date)."""
     return {"source": declared["ContentSource"]} if declared.get("ContentSource") else {}
 
 
@@ -355,27 +356,91 @@ def _author_names(text: str) -> list[str]:
     return names
 
 
-# <meta> names (or properties) that hold the article's authors, compared in lower case: the common one,
-# Open Graph's (a name, or a profile's address), Parse.ly's, Sailthru's, Dublin Core's, the New York Times's.
-_AUTHOR_META = ("author", "article:author", "og:article:author", "parsely-author", "sailthru.author", "dc.creator",
-                "dcterms.creator", "byl")
+# <meta> names (or properties) that hold the article's authors, compared in lower case, in this order: the
+# common one, Open Graph's (a name, or a profile's address), Parse.ly's, Sailthru's, cXense's, Dublin Core's,
+# the New York Times's, and articleAuthor.
+_AUTHOR_META = ("author", "article:author", "og:article:author", "parsely-author", "sailthru.author",
+                "cxenseparse:author", "dc.creator", "dcterms.creator", "byl", "articleauthor")
+# <meta> names (lower case) that hold the site's own name.
+_SITE_NAME_META = ("og:site_name", "application-name", "publisher")
 
 
-def _declared_authors(tree, records: list[dict]) -> list[str]:
-    """The authors the page declares: its article's JSON-LD author (people, or an agency; records:
-    _json_ld_records'), else its author <meta> tags, all the tags of the first name that has one
-    (article:author twice for two authors)."""
-    article = next((record for record in records if "author" in record), None)
-    if article is not None:
-        people = {record["@id"]: record for record in records if isinstance(record.get("@id"), str) and len(record) > 1}
-        names = _json_ld_names(article["author"], people)
-        if names:
+def _news_authors(tree, records: list[dict], url: str) -> list[str]:
+    """The authors a page names without an "Author:" line: those it declares, from the first place that
+    names one (its article's JSON-LD author: people, or an agency, records: _json_ld_records'; its author
+    <meta> tags in _AUTHOR_META's order, all the tags of a name: article:author twice for two authors),
+    else those its byline shows. The site's own name (_site_names') is the publisher: a place that names
+    nothing else gives way to the next that names a person ("Port News" in <meta name="author"> to
+    cXenseParse:author, to "By Ann Ledger"; not to "hessenschau.de, Frankfurt, Germany"); beside others
+    it stays (a JSON-LD author list of the reporter and the site), but for the byline's desk ("Ann
+    Ledger, Port News")."""
+    site_names, domain = _site_names(tree, records, url)
+
+    def is_site(name: str) -> bool:
+        return _is_site_name(name, site_names, domain)
+
+    def places():
+        """Each place's names, in order of evidence."""
+        article = next((record for record in records if "author" in record), None)
+        if article is not None:
+            people = {record["@id"]: record for record in records
+                      if isinstance(record.get("@id"), str) and len(record) > 1}
+            yield _json_ld_names(article["author"], people)
+        metas = {}
+        for meta in tree.xpath("//meta[@content]"):
+            key = (meta.get("name") or meta.get("property") or "").strip().lower()
+            if key in _AUTHOR_META:
+                metas.setdefault(key, []).extend(_author_names(meta.get("content")))
+        yield from (metas.get(name, []) for name in _AUTHOR_META)
+        yield [name for name in _shown_authors(tree) if not is_site(name)]  # last: it costs a copy of the page
+
+    site_only = []
+    for names in places():
+        others = [name for name in names if not is_site(name)]
+        if others and (not site_only or any(map(_is_personal_name, others))):
             return names
-    metas = {}
-    for meta in tree.xpath("//meta[@content]"):
-        key = (meta.get("name") or meta.get("property") or "").strip().lower()
-        metas.setdefault(key, []).extend(_author_names(meta.get("content")))
-    return next((metas[name] for name in _AUTHOR_META if metas.get(name)), [])
+        site_only = site_only or names
+    return site_only
+
+
+# A person's name: two words or more, with no label ("Quelle: dpa"), or two to four Chinese, Japanese or
+# Korean characters.
+_PERSONAL_NAME = re.compile(r"^[^\s:：]+(?:\s+[^\s:：]+)+$|^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,4}$")
+
+
+def _is_personal_name(name: str) -> bool:
+    """Whether a name from a byline is a person's rather than an agency's, a desk's or a button's
+    ("APA", "amw", "Follow")."""
+    return bool(_PERSONAL_NAME.match(name))
+
+
+def _site_names(tree, records: list[dict], url: str) -> tuple[set[str], str]:
+    """(the names the site goes by, as _name_key()s: its og:site_name, application-name and publisher
+    <meta> tags, the publisher and WebSite names of its JSON-LD; the name of its domain: "example"
+    for news.example.org)."""
+    names = [meta.get("content") for meta in tree.xpath("//meta[@content]")
+             if (meta.get("name") or meta.get("property") or "").strip().lower() in _SITE_NAME_META]
+    for record in records:
+        if isinstance(record.get("publisher"), dict):
+            names.append(record["publisher"].get("name"))
+        if record.get("@type") == "WebSite":
+            names.append(record.get("name"))
+    domain = get_tld(url, as_object=True, fail_silently=True)
+    return {_name_key(name) for name in names if isinstance(name, str)} - {""}, _name_key(domain.domain if domain else "")
+
+
+def _name_key(name: str) -> str:
+    return _without_noise(name).casefold()
+
+
+def _is_site_name(name: str, site_names: set[str], domain: str) -> bool:
+    """Whether a name is the site's own (_site_names'): one of its names, or its domain's name as words
+    of it ("mdr.de", "Example News (www.example.org)", "n-tv NACHRICHTEN" on n-tv.de)."""
+    if _name_key(name) in site_names:
+        return True
+    words = re.findall(r"\w+", name.casefold())
+    return bool(domain) and any("".join(words[start:end]) == domain
+                                for start in range(len(words)) for end in range(start + 1, len(words) + 1))
 
 
 def _json_ld_names(author, by_id: dict) -> list[str]:

@@ -104,3 +104,29 @@ def test_the_byline_the_page_shows(byline, expected):
 ])
 def test_a_byline_with_labels_dates_and_times(byline, expected):
     assert extract(page(byline=byline), URL).author == expected
+
+
+# -- the site's own name is the publisher: an author only when nobody else is named ------------------
+
+SITE = '<meta property="og:site_name" content="Port News">'
+
+
+@pytest.mark.parametrize("head, byline, expected", [
+    # the author tag holds the site's name, the byline the reporter's
+    (SITE + '<meta name="author" content="Port News">', '<p class="byline">By Ann Ledger</p>', "Ann Ledger"),
+    # the site's name as its address, or its host name in a longer name
+    ('<meta name="author" content="news.example.org">', '<p class="byline">By Ann Ledger</p>', "Ann Ledger"),
+    ('<meta name="author" content="Example News (www.example.org)">', '<p class="byline">By Ann Ledger</p>',
+     "Ann Ledger"),
+    (json_ld(news_article({"@type": "Organization", "name": "Port News"})),
+     '<p class="byline">By Ann Ledger</p>', "Ann Ledger"),
+    # the desk beside the reporter in the byline
+    (SITE, '<p class="byline">Ann Ledger, Port News</p>', "Ann Ledger"),
+    # a reporter's name in a tag of its own, beside the site's name in the common one
+    (SITE + '<meta name="author" content="Port News"><meta name="cXenseParse:author" content="Ann Ledger">', "",
+     "Ann Ledger"),
+    # nobody else named: the site it is
+    (SITE + '<meta name="author" content="Port News">', "", "Port News"),
+])
+def test_the_sites_own_name_gives_way_to_a_reporters(head, byline, expected):
+    assert extract(page(head, byline), URL).author == expected
