@@ -338,8 +338,9 @@ _BY = re.compile(r"^(?:by|von|par|por|door|di|av|af)\s+", re.IGNORECASE)
 # What separates two names: "A; B", "A, B", "A | B", "A & B", "A and B" (und, og, och, et).
 _NAME_SEPARATORS = re.compile(r"\s*(?:[;,|&]|\s(?:and|und|og|och|et)\s)\s*", re.IGNORECASE)
 _NOT_A_NAME = re.compile(r"^(?:https?:|www\.)|@\S+\.\w+$", re.IGNORECASE)  # an address or an e-mail
-# A name ends before a digit: the date, time or counter that bylines print after it ("Ann Ledger5 Mar 2024").
-_FROM_DIGIT = re.compile(r"\s*\d.*")
+# A name ends before a digit: the date, time or counter that bylines print after it ("Ann Ledger5 Mar 2024");
+# and before the desk's short sign that some sites put after it ("Ann Ledger (led)").
+_NAME_END = re.compile(r"\s*\d.*|\s*\(\w{1,4}\.?\)$")
 
 
 def _author_names(text: str) -> list[str]:
@@ -350,7 +351,7 @@ def _author_names(text: str) -> list[str]:
         text = pattern.sub("", text)
     names = []
     for name in _NAME_SEPARATORS.split(_BY.sub("", text)):
-        name = _FROM_DIGIT.sub("", name).strip(" -–—·/:")
+        name = _NAME_END.sub("", name).strip(" -–—·/:")
         if name and not _NOT_A_NAME.search(name) and name.casefold() not in map(str.casefold, names):
             names.append(name)
     return names
@@ -373,11 +374,11 @@ def _news_authors(tree, records: list[dict], url: str) -> list[str]:
     nothing else gives way to the next that names a person ("Port News" in <meta name="author"> to
     cXenseParse:author, to "By Ann Ledger"; not to "hessenschau.de, Frankfurt, Germany"); beside others
     it stays (a JSON-LD author list of the reporter and the site), but for the byline's desk ("Ann
-    Ledger, Port News")."""
+    Ledger, Port News"). A login name ("ann-ledger") gives way alike."""
     site_names, domain = _site_names(tree, records, url)
 
-    def is_site(name: str) -> bool:
-        return _is_site_name(name, site_names, domain)
+    def is_site(name: str) -> bool:  # or a login
+        return _is_site_name(name, site_names, domain) or bool(_LOGIN_NAME.match(name))
 
     def places():
         """Each place's names, in order of evidence."""
@@ -403,6 +404,8 @@ def _news_authors(tree, records: list[dict], url: str) -> list[str]:
     return site_only
 
 
+# A login name, as CMSs give it for the author's: lower-case words joined by hyphens or underscores.
+_LOGIN_NAME = re.compile(r"^[a-z]+(?:[-_][a-z]+)+$")
 # A person's name: two words or more, with no label ("Quelle: dpa"), or two to four Chinese, Japanese or
 # Korean characters.
 _PERSONAL_NAME = re.compile(r"^[^\s:：]+(?:\s+[^\s:：]+)+$|^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,4}$")

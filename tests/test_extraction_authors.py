@@ -130,3 +130,16 @@ SITE = '<meta property="og:site_name" content="Port News">'
 ])
 def test_the_sites_own_name_gives_way_to_a_reporters(head, byline, expected):
     assert extract(page(head, byline), URL).author == expected
+
+
+@pytest.mark.parametrize("head, expected", [
+    # a login name (a WordPress user's slug) in JSON-LD, the name in <meta name="author">
+    (json_ld(news_article({"@type": "Person", "name": "ann-ledger"})) + '<meta name="author" content="Ann Ledger">',
+     "Ann Ledger"),
+    (json_ld(news_article({"@type": "Person", "name": "ann-ledger"})), "ann-ledger"),  # better than nothing
+    # the desk's short sign after each name
+    (json_ld(news_article([{"@type": "Person", "name": "Ann Ledger (led)"},
+                           {"@type": "Person", "name": "Tom Quill (tq.)"}])), "Ann Ledger; Tom Quill"),
+])
+def test_login_names_and_desk_signs(head, expected):
+    assert extract(page(head), URL).author == expected
