@@ -179,15 +179,16 @@ def extract(html: str | bytes, url: str, rules: SiteRules = SiteRules()) -> Arti
     fields = {**in_body, **byline}
     declared = _meta_tags(tree)
     records = _json_ld_records(tree)
+    site = _site_names(tree, records, url)
     if not rules.byline:
         fields = {**_declared_fields(declared), **fields}
-    title = _title(tree, rules, shown, declared)
+    title = _title(tree, rules, shown, declared, site)
     if text_lines[:1] == [title]:  # trafilatura keeps a headline that sits inside the article
         text_lines.pop(0)
     text = "\n".join(text_lines)
     authors = _author_names(fields.get("author", ""))
     if not authors and not rules.byline:
-        authors = _news_authors(tree, records, url)
+        authors = _news_authors(tree, records, site)
     return Article(
         title=title,
         published=_published(tree, records, [byline, in_body], rules, url),
@@ -366,19 +367,17 @@ _AUTHOR_META = ("author", "article:author", "og:article:author", "parsely-author
 _SITE_NAME_META = ("og:site_name", "application-name", "publisher")
 
 
-def _news_authors(tree, records: list[dict], url: str) -> list[str]:
+def _news_authors(tree, records: list[dict], site: tuple[set[str], str]) -> list[str]:
     """The authors a page names without an "Author:" line: those it declares, from the first place that
     names one (its article's JSON-LD author: people, or an agency, records: _json_ld_records'; its author
     <meta> tags in _AUTHOR_META's order, all the tags of a name: article:author twice for two authors),
-    else those its byline shows. The site's own name (_site_names') is the publisher: a place that names
-    nothing else gives way to the next that names a person ("Port News" in <meta name="author"> to
-    cXenseParse:author, to "By Ann Ledger"; not to "hessenschau.de, Frankfurt, Germany"); beside others
-    it stays (a JSON-LD author list of the reporter and the site), but for the byline's desk ("Ann
-    Ledger, Port News"). A login name ("ann-ledger") gives way alike."""
-    site_names, domain = _site_names(tree, records, url)
-
+    else those its byline shows. The site's own name (site: _site_names') is the publisher: a place
+    that names nothing else gives way to the next that names a person ("Port News" in <meta
+    name="author"> to cXenseParse:author, to "By Ann Ledger"; not to "hessenschau.de, Frankfurt,
+    Germany"); beside others it stays (a JSON-LD author list of the reporter and the site), but for
+    the byline's desk ("Ann Ledger, Port News"). A login name ("ann-ledger") gives way alike."""
     def is_site(name: str) -> bool:  # or a login
-        return _is_site_name(name, site_names, domain) or bool(_LOGIN_NAME.match(name))
+        return _is_site_name(name, site) or bool(_LOGIN_NAME.match(name))
 
     def places():
         """Each place's names, in order of evidence."""
@@ -436,9 +435,10 @@ def _name_key(name: str) -> str:
     return _without_noise(name).casefold()
 
 
-def _is_site_name(name: str, site_names: set[str], domain: str) -> bool:
-    """Whether a name is the site's own (_site_names'): one of its names, or its domain's name as words
-    of it ("mdr.de", "Example News (www.example.org)", "n-tv NACHRICHTEN" on n-tv.de)."""
+def _is_site_name(name: str, site: tuple[set[str], str]) -> bool:
+    """Whether a name is the site's own (site: _site_names'): one of its names, or its domain's name as
+    words of it ("mdr.de", "Example News (www.example.org)", "n-tv NACHRICHTEN" on n-tv.de)."""
+    site_names, domain = site
     if _name_key(name) in site_names:
         return True
     words = re.findall(r"\w+", name.casefold())
@@ -648,9 +648,10 @@ def _parse_url_date(url: str) -> date | None:
         return None
 
 
-def _title(tree, rules: SiteRules, shown: str, declared: dict[str, str]) -> str:
+def _title(tree, rules: SiteRules, shown: str, declared: dict[str, str], site: tuple[set[str], str]) -> str:
     """The headline: the site's title element, else the headline the page shows, the one it declares
-    in its <meta> tags (declared), <title> without the names of column and site, trafilatura's guess."""
+    in its <meta> tags (declared), <title> without the names of column and site, trafilatura's guess
+    without the site's own name (site: _site_names')."""
     if rules.title:
         for element in _select(tree, rules.title):
             title = _clean_line(element.text_content())
@@ -663,8 +664,9 @@ def _title(tree, rules: SiteRules, shown: str, declared: dict[str, str]) -> str:
             return title
     # trafilatura's title rules (og:title and the like, a lone <h1>, <title>) without the rest of its
     # metadata pass: the page's date is found once, in _published; without the site's name that
-    # <title> ends with too ("… | CNN Politics")
-    return _without_shared_end(_clean_line(examine_meta(tree).title or extract_title(tree) or ""), _page_title(tree))
+    # <title> ends with too ("… | CNN Politics"), or that is the site's
+    guessed = _without_shared_end(_clean_line(examine_meta(tree).title or extract_title(tree) or ""), _page_title(tree))
+    return _without_ends(guessed, _NAMES_SEPARATORS, lambda part: _is_site_name(part, site)) or guessed
 
 
 def _without_shared_end(title: str, page_title: str) -> str:
@@ -771,10 +773,20 @@ def _without_noise(text: str) -> str:
 def _without_names(title: str, declared: dict[str, str]) -> str:
     """<title> without the column and site names the page declares after it ("" when there are none)."""
     names = {declared.get(name) for name in ("ColumnName", "SiteName", "og:site_name")}
-    cuts = [match.start() for match in _TITLE_SEPARATORS.finditer(title)]
-    parts = _TITLE_SEPARATORS.split(title)
+    return _without_ends(title, _TITLE_SEPARATORS, names.__contains__)
+
+
+# Where a title's end may hold the site's name: after a separator, or a full-width colon ("…：朝日新聞デジタル").
+_NAMES_SEPARATORS = re.compile(_TITLE_SEPARATORS.pattern + r"|\s*：\s*")
+
+
+def _without_ends(title: str, separators: re.Pattern, is_name) -> str:
+    """title without the parts after its separators that is_name(part) says are names, from the end
+    on; "" when there are none."""
+    cuts = [match.start() for match in separators.finditer(title)]
+    parts = separators.split(title)
     kept = len(parts)
-    while kept > 1 and parts[kept - 1] in names:
+    while kept > 1 and is_name(parts[kept - 1]):
         kept -= 1
     return title[:cuts[kept - 1]] if kept < len(parts) else ""
 
