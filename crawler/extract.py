@@ -336,8 +336,9 @@ def _declared_fields(declared: dict[str, str]) -> dict[str, str]:
 
 # What a byline puts before the names: "By", and its German, French, Spanish, Dutch, Italian, Nordic words.
 _BY = re.compile(r"^(?:by|von|par|por|door|di|av|af)\s+", re.IGNORECASE)
-# What separates two names: "A; B", "A, B", "A | B", "A & B", "A and B" (und, og, och, et).
-_NAME_SEPARATORS = re.compile(r"\s*(?:[;,|&]|\s(?:and|und|og|och|et)\s)\s*", re.IGNORECASE)
+# What separates two names: "A; B", "A, B", "A | B", "A & B", "A and B" (und, og, och, et), "A, B, and C".
+_NAME_SEPARATORS = re.compile(r"\s*(?:[;,|&](?:\s*(?:and|und|og|och|et)\s)?|\s(?:and|und|og|och|et)\s)\s*",
+                              re.IGNORECASE)
 _NOT_A_NAME = re.compile(r"^(?:https?:|www\.)|@\S+\.\w+$", re.IGNORECASE)  # an address or an e-mail
 # A name ends before a digit: the date, time or counter that bylines print after it ("Ann Ledger5 Mar 2024");
 # and before the desk's short sign that some sites put after it ("Ann Ledger (led)").

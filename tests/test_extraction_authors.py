@@ -87,6 +87,8 @@ def test_the_author_meta_tags(head, expected):
     ('<p class="byline">By <a rel="author" href="/authors/ann-ledger">Ann Ledger</a></p>', "Ann Ledger"),
     ('<div class="byline">By Ann Ledger and Tom Quill</div>', "Ann Ledger; Tom Quill"),
     ('<span class="author">Ann Ledger, Tom Quill</span>', "Ann Ledger; Tom Quill"),
+    # a list with a comma before its "and"
+    ('<div class="byline">By Ann Ledger, Tom Quill, and Mia Rudd</div>', "Ann Ledger; Tom Quill; Mia Rudd"),
 ])
 def test_the_byline_the_page_shows(byline, expected):
     assert extract(page(byline=byline), URL).author == expected
