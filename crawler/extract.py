@@ -41,7 +41,7 @@ from w3lib.encoding import html_to_unicode
 # A label must not follow a letter, so a footer's "publishdate:" is no "date:".
 # An "updated" date is read only so that it never passes for the publication date.
 _LABELS = {
-    "author": r"Author|Autor|Auteur|Editor|Reporter|作者|记者|编辑|责任编辑",
+    "author": r"Author|Autor|Auteur|Editor|Reporter|作者|记者|编辑|责任编辑|责编",
     "source": r"Source|From|来源|稿件来源|信息来源",
     "updated": r"(?:Last )?(?:Updated|Modified|Edited)(?: on| at)?|最后更新|更新时间|更新日期|更新|修改时间|修改日期|修改",
     "date": r"Pubtime|Publish(?:ed)? ?(?:time|date|on)|Published|Posted(?: on)?|Release time|Date|Time"
@@ -171,7 +171,7 @@ def extract(html: str | bytes, url: str, rules: SiteRules = SiteRules()) -> Arti
     in_body = {}
     text_lines = []
     for line in body_lines:
-        fields = _labelled_fields(line) if _is_metadata_line(line) else {}
+        fields = _metadata_fields(line)
         if fields:
             in_body.update({k: v for k, v in fields.items() if k not in in_body})
         else:
@@ -336,8 +336,9 @@ def _declared_fields(declared: dict[str, str]) -> dict[str, str]:
 
 # What a byline puts before the names: "By", and its German, French, Spanish, Dutch, Italian, Nordic words.
 _BY = re.compile(r"^(?:by|von|par|por|door|di|av|af)\s+", re.IGNORECASE)
-# What separates two names: "A; B", "A, B", "A | B", "A & B", "A and B" (und, og, och, et), "A, B, and C".
-_NAME_SEPARATORS = re.compile(r"\s*(?:[;,|&](?:\s*(?:and|und|og|och|et)\s)?|\s(?:and|und|og|och|et)\s)\s*",
+# What separates two names: "A; B", "A, B", "A | B", "A & B", "A and B" (und, og, och, et), "A, B, and C",
+# "王芳、李明".
+_NAME_SEPARATORS = re.compile(r"\s*(?:[;,|&、，](?:\s*(?:and|und|og|och|et)\s)?|\s(?:and|und|og|och|et)\s)\s*",
                               re.IGNORECASE)
 _NOT_A_NAME = re.compile(r"^(?:https?:|www\.)|@\S+\.\w+$", re.IGNORECASE)  # an address or an e-mail
 # A name ends before a digit: the date, time or counter that bylines print after it ("Ann Ledger5 Mar 2024");
@@ -519,9 +520,15 @@ def _updated_on(line: str, matches: list) -> bool:
     return _parse_date(line[matches[0].end():following]) is None
 
 
-def _is_metadata_line(line: str) -> bool:
-    """A short line that starts with a label (not a sentence that mentions a source)."""
-    return len(line) <= 120 and bool(_LABEL_RE.match(line))
+# A metadata line may sit in brackets: "（责任编辑：王芳）", "【编辑：王芳】", "(Source: Xinhua)".
+_BRACKETED = re.compile(r"^[（(【\[]\s*(.*?)\s*[）)】\]]$")
+
+
+def _metadata_fields(line: str) -> dict[str, str]:
+    """The fields of a short line that starts with a label, maybe in brackets (not of a sentence
+    that mentions a source); {} for any other line."""
+    line = _BRACKETED.sub(r"\1", line)
+    return _labelled_fields(line) if len(line) <= 120 and _LABEL_RE.match(line) else {}
 
 
 _DATE_PATTERNS = (_NUMERIC_DATE, _ENGLISH_DATE, _DAY_MONTH_DATE, _DOTTED_DATE)

@@ -145,3 +145,22 @@ def test_the_sites_own_name_gives_way_to_a_reporters(head, byline, expected):
 ])
 def test_login_names_and_desk_signs(head, expected):
     assert extract(page(head), URL).author == expected
+
+
+# -- Chinese pages: the editors' line in brackets at the body's end ------------------------------------
+
+ZH_PARAGRAPHS = "".join(f"<p>第{n}段正文，记者从市里有关部门了解到，今年以来全市各项工作稳步推进，成效明显。</p>" for n in range(1, 5))
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("（责任编辑：王芳、李明）", "王芳; 李明"),
+    ("(责编：王芳)", "王芳"),
+    ("【编辑：王芳】", "王芳"),
+])
+def test_the_editors_line_in_brackets_is_metadata(line, expected):
+    html = ("<html><head><title>市里召开安全生产会议_要闻_某某市人民政府</title></head><body><h1>市里召开安全生产会议</h1>"
+            "<div class='info'>发布时间：2023-05-18 来源：市应急管理局</div>"
+            f"<div class='TRS_Editor'>{ZH_PARAGRAPHS}<p>{line}</p></div></body></html>")
+    article = extract(html, "http://www.example.gov.cn/art/2023/5/18/art_1_1.html")
+    assert (article.author, article.source) == (expected, "市应急管理局")
+    assert article.text.splitlines()[-1].startswith("第4段正文")
