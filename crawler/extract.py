@@ -25,11 +25,13 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import trafilatura
+from tld import get_tld
 from cssselect import GenericTranslator
 from htmldate import find_date
-from trafilatura.metadata import examine_meta, extract_title
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.metadata import examine_meta, extract_metainfo, extract_title
 from trafilatura.settings import Extractor
-from trafilatura.xpaths import BODY_XPATH
+from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS, BODY_XPATH
 from lxml import etree
 from lxml import html as lxml_html
 from w3lib.encoding import html_to_unicode
@@ -39,7 +41,7 @@ from w3lib.encoding import html_to_unicode
 # A label must not follow a letter, so a footer's "publishdate:" is no "date:".
 # An "updated" date is read only so that it never passes for the publication date.
 _LABELS = {
-    "author": r"Author|Editor|Reporter|作者|记者|编辑|责任编辑",
+    "author": r"Author|Autor|Auteur|Editor|Reporter|作者|记者|编辑|责任编辑|责编",
     "source": r"Source|From|来源|稿件来源|信息来源",
     "updated": r"(?:Last )?(?:Updated|Modified|Edited)(?: on| at)?|最后更新|更新时间|更新日期|更新|修改时间|修改日期|修改",
     "date": r"Pubtime|Publish(?:ed)? ?(?:time|date|on)|Published|Posted(?: on)?|Release time|Date|Time"
@@ -169,23 +171,28 @@ def extract(html: str | bytes, url: str, rules: SiteRules = SiteRules()) -> Arti
     in_body = {}
     text_lines = []
     for line in body_lines:
-        fields = _labelled_fields(line) if _is_metadata_line(line) else {}
+        fields = _metadata_fields(line)
         if fields:
             in_body.update({k: v for k, v in fields.items() if k not in in_body})
         else:
             text_lines.append(line)
     fields = {**in_body, **byline}
     declared = _meta_tags(tree)
+    records = _json_ld_records(tree)
+    site = functools.cache(lambda: _site_names(tree, records, url))  # only some pages need to know it
     if not rules.byline:
         fields = {**_declared_fields(declared), **fields}
-    title = _title(tree, rules, shown, declared)
+    title = _title(tree, rules, shown, declared, site)
     if text_lines[:1] == [title]:  # trafilatura keeps a headline that sits inside the article
         text_lines.pop(0)
     text = "\n".join(text_lines)
+    authors = _author_names(fields.get("author", ""))
+    if not authors and not rules.byline:
+        authors = _news_authors(tree, records, site)
     return Article(
         title=title,
-        published=_published(tree, [byline, in_body], rules, url),
-        author=fields.get("author"),
+        published=_published(tree, records, [byline, in_body], rules, url),
+        author="; ".join(authors) or None,
         source=fields.get("source"),
         language=_language(tree, text),
         text=text,
@@ -320,10 +327,166 @@ def _meta_tags(tree) -> dict[str, str]:
 
 
 def _declared_fields(declared: dict[str, str]) -> dict[str, str]:
-    """Source and author from the government site metadata tags among the page's declared
-    <meta> tags (dates: _declared_date)."""
-    fields = {"source": declared.get("ContentSource"), "author": declared.get("Author")}
-    return {field: value for field, value in fields.items() if value}
+    """The source from the government site metadata tag among the page's declared <meta> tags
+    (authors: _news_authors; dates: _declared_date)."""
+    return {"source": declared["ContentSource"]} if declared.get("ContentSource") else {}
+
+
+# -- authors ---------------------------------------------------------------
+
+# What a byline puts before the names: "By", and its German, French, Spanish, Dutch, Italian, Nordic words.
+_BY = re.compile(r"^(?:by|von|par|por|door|di|av|af)\s+", re.IGNORECASE)
+# What separates two names: "A; B", "A, B", "A | B", "A & B", "A and B" (und, og, och, et), "A, B, and C",
+# "王芳、李明".
+_NAME_SEPARATORS = re.compile(r"\s*(?:[;,|&、，](?:\s*(?:and|und|og|och|et)\s)?|\s(?:and|und|og|och|et)\s)\s*",
+                              re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"^(?:https?:|www\.)|@\S+\.\w+$", re.IGNORECASE)  # an address or an e-mail
+# A name ends before a digit: the date, time or counter that bylines print after it ("Ann Ledger5 Mar 2024");
+# and before the desk's short sign that some sites put after it ("Ann Ledger (led)").
+_NAME_END = re.compile(r"\s*\d.*|\s*\(\w{1,4}\.?\)$")
+
+
+def _author_names(text: str) -> list[str]:
+    """The names in an author string as a byline or a tag writes it ("By A and B", "A, B 05.03.2024"),
+    in order, each once; no date, no address, no e-mail."""
+    text = _clean_line(text)
+    for pattern in _DATE_PATTERNS:  # before the cut at names: "March 5, 2024" is no name "2024"
+        text = pattern.sub("", text)
+    names = []
+    for name in _NAME_SEPARATORS.split(_BY.sub("", text)):
+        name = _NAME_END.sub("", name).strip(" -–—·/:")
+        if name and not _NOT_A_NAME.search(name) and name.casefold() not in map(str.casefold, names):
+            names.append(name)
+    return names
+
+
+# <meta> names (or properties) that hold the article's authors, compared in lower case, in this order: the
+# common one, Open Graph's (a name, or a profile's address), Parse.ly's, Sailthru's, cXense's, Dublin Core's,
+# the New York Times's, and articleAuthor.
+_AUTHOR_META = ("author", "article:author", "og:article:author", "parsely-author", "sailthru.author",
+                "cxenseparse:author", "dc.creator", "dcterms.creator", "byl", "articleauthor")
+# <meta> names (lower case) that hold the site's own name.
+_SITE_NAME_META = ("og:site_name", "application-name", "publisher")
+
+
+def _news_authors(tree, records: list[dict], site) -> list[str]:
+    """The authors a page names without an "Author:" line: those it declares, from the first place that
+    names one (its article's JSON-LD author: people, or an agency, records: _json_ld_records'; its author
+    <meta> tags in _AUTHOR_META's order, all the tags of a name: article:author twice for two authors),
+    else those its byline shows. The site's own name (site(): _site_names') is the publisher: a place
+    that names nothing else gives way to the next that names a person ("Port News" in <meta
+    name="author"> to cXenseParse:author, to "By Ann Ledger"; not to "hessenschau.de, Frankfurt,
+    Germany"); beside others it stays (a JSON-LD author list of the reporter and the site), but for
+    the byline's desk ("Ann Ledger, Port News"). A login name ("ann-ledger") gives way alike."""
+    def is_site(name: str) -> bool:  # or a login
+        return _is_site_name(name, site()) or bool(_LOGIN_NAME.match(name))
+
+    def places():
+        """Each place's names, in order of evidence."""
+        article = next((record for record in records if "author" in record), None)
+        if article is not None:
+            people = {record["@id"]: record for record in records
+                      if isinstance(record.get("@id"), str) and len(record) > 1}
+            yield _json_ld_names(article["author"], people)
+        metas = {}
+        for meta in tree.xpath("//meta[@content]"):
+            key = (meta.get("name") or meta.get("property") or "").strip().lower()
+            if key in _AUTHOR_META:
+                metas.setdefault(key, []).extend(_author_names(meta.get("content")))
+        yield from (metas.get(name, []) for name in _AUTHOR_META)
+        yield [name for name in _shown_authors(tree) if not is_site(name)]  # last: it costs a copy of the page
+
+    site_only = []
+    for names in places():
+        others = [name for name in names if not is_site(name)]
+        if others and (not site_only or any(map(_is_personal_name, others))):
+            return names
+        site_only = site_only or names
+    return site_only
+
+
+# A login name, as CMSs give it for the author's: lower-case words joined by hyphens or underscores.
+_LOGIN_NAME = re.compile(r"^[a-z]+(?:[-_][a-z]+)+$")
+# A person's name: two words or more, with no label ("Quelle: dpa"), or two to four Chinese, Japanese or
+# Korean characters.
+_PERSONAL_NAME = re.compile(r"^[^\s:：]+(?:\s+[^\s:：]+)+$|^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,4}$")
+
+
+def _is_personal_name(name: str) -> bool:
+    """Whether a name from a byline is a person's rather than an agency's, a desk's or a button's
+    ("APA", "amw", "Follow")."""
+    return bool(_PERSONAL_NAME.match(name))
+
+
+def _site_names(tree, records: list[dict], url: str) -> tuple[set[str], str]:
+    """(the names the site goes by, as _name_key()s: its og:site_name, application-name and publisher
+    <meta> tags, the publisher and WebSite names of its JSON-LD; the name of its domain: "example"
+    for news.example.org)."""
+    names = [meta.get("content") for meta in tree.xpath("//meta[@content]")
+             if (meta.get("name") or meta.get("property") or "").strip().lower() in _SITE_NAME_META]
+    for record in records:
+        if isinstance(record.get("publisher"), dict):
+            names.append(record["publisher"].get("name"))
+        if record.get("@type") == "WebSite":
+            names.append(record.get("name"))
+    domain = get_tld(url, as_object=True, fail_silently=True)
+    return {_name_key(name) for name in names if isinstance(name, str)} - {""}, _name_key(domain.domain if domain else "")
+
+
+def _name_key(name: str) -> str:
+    return _without_noise(name).casefold()
+
+
+def _is_site_name(name: str, site: tuple[set[str], str]) -> bool:
+    """Whether a name is the site's own (site: _site_names'): one of its names, or its domain's name as
+    words of it ("mdr.de", "Example News (www.example.org)", "n-tv NACHRICHTEN" on n-tv.de)."""
+    site_names, domain = site
+    if _name_key(name) in site_names:
+        return True
+    words = re.findall(r"\w+", name.casefold())
+    return bool(domain) and any("".join(words[start:end]) == domain
+                                for start in range(len(words)) for end in range(start + 1, len(words) + 1))
+
+
+def _json_ld_names(author, by_id: dict) -> list[str]:
+    """The names of a JSON-LD author: a name, a Person or Organization (by name, or given and family
+    name), a reference to one elsewhere in the page ({"@id": ...}: by_id), or a list of these."""
+    if isinstance(author, list):
+        return list(dict.fromkeys(name for each in author for name in _json_ld_names(each, by_id)))
+    if isinstance(author, str):
+        return _author_names(author)
+    if not isinstance(author, dict):
+        return []
+    if set(author) == {"@id"}:
+        return _json_ld_names(by_id.get(author["@id"]) if isinstance(author["@id"], str) else None, {})
+    name = author.get("name")
+    if not name and isinstance(author.get("familyName"), str):
+        name = " ".join(author[part] for part in ("givenName", "familyName") if isinstance(author.get(part), str))
+    return _json_ld_names(name, by_id) if isinstance(name, (str, list)) else []
+
+
+# The words that trafilatura's AUTHOR_XPATHS look for in an element's names (class, id, rel, itemprop,
+# data-testid, data-component) or tag (<author>): a page that has none of them anywhere has no byline
+# for those expressions to find, and is spared them (their regular expressions cost a millisecond a page).
+_BYLINE_NAMES = etree.XPath("//@class | //@id | //@rel | //@itemprop | //@data-testid | //@data-component | //author")
+_BYLINE_WORDS = re.compile(r"author|byl|bbl|writer|screenname|username|zuozhe|bianji|xiaobian|posted-by"
+                           r"|submitted-by|channel-name", re.IGNORECASE)
+
+
+def _shown_authors(tree) -> list[str]:
+    """The authors the page shows in its byline (rel="author", class="byline", itemprop="author":
+    trafilatura's places for them, and without the places it knows to hold other names). A byline
+    with labels names its author by the label ("Author: …"), or before them ("By A | Updated: …"):
+    a source is no author ("Time: … Source: …")."""
+    names = " ".join(name if isinstance(name, str) else "author" for name in _BYLINE_NAMES(tree))
+    if not _BYLINE_WORDS.search(names):
+        return []
+    shown = extract_metainfo(prune_unwanted_nodes(copy.deepcopy(tree), AUTHOR_DISCARD_XPATHS), AUTHOR_XPATHS,
+                             len_limit=120) or ""
+    label = _LABEL_RE.search(shown)
+    if label:
+        shown = _labelled_fields(shown).get("author") or shown[:label.start()]
+    return _author_names(shown)
 
 
 def _labelled_fields(text: str) -> dict[str, str]:
@@ -357,9 +520,15 @@ def _updated_on(line: str, matches: list) -> bool:
     return _parse_date(line[matches[0].end():following]) is None
 
 
-def _is_metadata_line(line: str) -> bool:
-    """A short line that starts with a label (not a sentence that mentions a source)."""
-    return len(line) <= 120 and bool(_LABEL_RE.match(line))
+# A metadata line may sit in brackets: "（责任编辑：王芳）", "【编辑：王芳】", "(Source: Xinhua)".
+_BRACKETED = re.compile(r"^[（(【\[]\s*(.*?)\s*[）)】\]]$")
+
+
+def _metadata_fields(line: str) -> dict[str, str]:
+    """The fields of a short line that starts with a label, maybe in brackets (not of a sentence
+    that mentions a source); {} for any other line."""
+    line = _BRACKETED.sub(r"\1", line)
+    return _labelled_fields(line) if len(line) <= 120 and _LABEL_RE.match(line) else {}
 
 
 _DATE_PATTERNS = (_NUMERIC_DATE, _ENGLISH_DATE, _DAY_MONTH_DATE, _DOTTED_DATE)
@@ -382,7 +551,7 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
-def _published(tree, lines: list[dict[str, str]], rules: SiteRules, url: str) -> date | None:
+def _published(tree, records: list[dict], lines: list[dict[str, str]], rules: SiteRules, url: str) -> date | None:
     """The publication date, by one order of evidence: the page's date line (then a labelled
     line in the body), the publication date the page declares, a date in its URL, htmldate's
     guesses. An "updated" date never counts (the labels keep it apart)."""
@@ -393,7 +562,7 @@ def _published(tree, lines: list[dict[str, str]], rules: SiteRules, url: str) ->
     if rules.byline:
         return None  # the site's date line has no date: better none than the footer's
     url_date = _parse_url_date(url)
-    known = _site_day(_declared_date(tree), url_date) or url_date
+    known = _site_day(_declared_date(tree, records), url_date) or url_date
     if known:
         return known
     # url="": htmldate would otherwise put the URL's date (or the canonical link's) first
@@ -408,11 +577,11 @@ _PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:pu
                    "parsely-pub-date", "article.published", "firstpublisheddate")
 
 
-def _declared_date(tree) -> tuple[date, str] | None:
+def _declared_date(tree, records: list[dict]) -> tuple[date, str] | None:
     """The publication date the page declares, with the text that gives it: JSON-LD datePublished
-    (the schema.org record of the article, which real pages keep truer than their Open Graph tags),
-    <meta> tags, <time pubdate>."""
-    declared = _json_ld_published([script.text or "" for script in _JSON_LD(tree)])
+    (the schema.org record of the article, which real pages keep truer than their Open Graph tags;
+    records: _json_ld_records'), <meta> tags, <time pubdate>."""
+    declared = next((record["datePublished"] for record in records if isinstance(record.get("datePublished"), str)), "")
     found = _parse_date(declared)
     if found:
         return found, declared
@@ -460,25 +629,28 @@ _JSON_LD = etree.XPath('//script[@type="application/ld+json"]')
 _CDATA = re.compile(r"^\s*<!\[CDATA\[|\]\]>\s*$")
 
 
-def _json_ld_published(blocks: list[str]) -> str:
-    """The datePublished of the page's JSON-LD blocks: an article's, else the first anywhere ("" when none)."""
-    pending, found = [], []
-    for code in blocks:
+def _json_ld_records(tree) -> list[dict]:
+    """Every object of the page's JSON-LD blocks, however deep: an article's (an @type with "Article"
+    or "Posting") first, the others after them, each group in the page's order."""
+    pending, records = [], []
+    for script in _JSON_LD(tree):
         try:
-            pending.append(json.loads(_CDATA.sub("", code)))
+            pending.append(json.loads(_CDATA.sub("", script.text or "")))
         except ValueError:
             continue
     while pending:
         node = pending.pop(0)
         if isinstance(node, dict):
-            if isinstance(node.get("datePublished"), str):
-                kind = node.get("@type")
-                found.append((not any("Article" in str(k) or "Posting" in str(k)
-                                      for k in (kind if isinstance(kind, list) else [kind])), node["datePublished"]))
+            records.append(node)
             pending.extend(node.values())
         elif isinstance(node, list):
             pending.extend(node)
-    return min(found, key=lambda pair: pair[0])[1] if found else ""
+    return sorted(records, key=lambda record: not _is_article(record))
+
+
+def _is_article(record: dict) -> bool:
+    kind = record.get("@type")
+    return any("Article" in str(k) or "Posting" in str(k) for k in (kind if isinstance(kind, list) else [kind]))
 
 
 # /2023/05/18/, /2023-05-18/, /202305/t20230518_1.html, /2021/0416/
@@ -495,9 +667,10 @@ def _parse_url_date(url: str) -> date | None:
         return None
 
 
-def _title(tree, rules: SiteRules, shown: str, declared: dict[str, str]) -> str:
+def _title(tree, rules: SiteRules, shown: str, declared: dict[str, str], site) -> str:
     """The headline: the site's title element, else the headline the page shows, the one it declares
-    in its <meta> tags (declared), <title> without the names of column and site, trafilatura's guess."""
+    in its <meta> tags (declared), <title> without the names of column and site, trafilatura's guess
+    without the site's own name (site(): _site_names')."""
     if rules.title:
         for element in _select(tree, rules.title):
             title = _clean_line(element.text_content())
@@ -510,8 +683,9 @@ def _title(tree, rules: SiteRules, shown: str, declared: dict[str, str]) -> str:
             return title
     # trafilatura's title rules (og:title and the like, a lone <h1>, <title>) without the rest of its
     # metadata pass: the page's date is found once, in _published; without the site's name that
-    # <title> ends with too ("… | CNN Politics")
-    return _without_shared_end(_clean_line(examine_meta(tree).title or extract_title(tree) or ""), _page_title(tree))
+    # <title> ends with too ("… | CNN Politics"), or that is the site's
+    guessed = _without_shared_end(_clean_line(examine_meta(tree).title or extract_title(tree) or ""), _page_title(tree))
+    return _without_ends(guessed, _NAMES_SEPARATORS, lambda part: _is_site_name(part, site())) or guessed
 
 
 def _without_shared_end(title: str, page_title: str) -> str:
@@ -618,10 +792,20 @@ def _without_noise(text: str) -> str:
 def _without_names(title: str, declared: dict[str, str]) -> str:
     """<title> without the column and site names the page declares after it ("" when there are none)."""
     names = {declared.get(name) for name in ("ColumnName", "SiteName", "og:site_name")}
-    cuts = [match.start() for match in _TITLE_SEPARATORS.finditer(title)]
-    parts = _TITLE_SEPARATORS.split(title)
+    return _without_ends(title, _TITLE_SEPARATORS, names.__contains__)
+
+
+# Where a title's end may hold the site's name: after a separator, or a full-width colon ("…：朝日新聞デジタル").
+_NAMES_SEPARATORS = re.compile(_TITLE_SEPARATORS.pattern + r"|\s*：\s*")
+
+
+def _without_ends(title: str, separators: re.Pattern, is_name) -> str:
+    """title without the parts after its separators that is_name(part) says are names, from the end
+    on; "" when there are none."""
+    cuts = [match.start() for match in separators.finditer(title)]
+    parts = separators.split(title)
     kept = len(parts)
-    while kept > 1 and parts[kept - 1] in names:
+    while kept > 1 and is_name(parts[kept - 1]):
         kept -= 1
     return title[:cuts[kept - 1]] if kept < len(parts) else ""
 

@@ -291,3 +291,23 @@ def test_a_title_that_starts_with_the_site_name_gives_the_headline_og_title_name
     html = titled(title, og_title, "Board delays quay vote until spring").replace(
         "<nav>", '<div class="banner"><a href="/">Port Authority</a></div><nav>')
     assert extract(html, "https://www.port.example.gov/press/quay.html").title == expected
+
+
+# -- the title: the site's own name after the headline, where no element shows the headline ------------
+
+
+@pytest.mark.parametrize("title, og_title, head, expected", [
+    # the site's name as its address: "| PORTNEWS.DE" on portnews.de
+    ("Board delays quay vote | PORTNEWS.DE", "Board delays quay vote | PORTNEWS.DE", "", "Board delays quay vote"),
+    # <title> a shorter headline, og:title the headline with the site's name that og:site_name gives
+    ("Board delays quay vote", "Board delays quay vote again, surveys first | Port News",
+     '<meta property="og:site_name" content="Port News">', "Board delays quay vote again, surveys first"),
+    # after a full-width colon, as Japanese sites write it
+    ("港湾委員会が採決を延期　調査待ち：港新聞デジタル", "港湾委員会が採決を延期　調査待ち：港新聞デジタル",
+     '<meta property="og:site_name" content="港新聞デジタル">', "港湾委員会が採決を延期 調査待ち"),
+])
+def test_the_sites_own_name_leaves_a_title_no_element_shows(title, og_title, head, expected):
+    html = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>'
+            f'<meta property="og:title" content="{og_title}">{head}</head><body><nav><a href="/">Home</a></nav>'
+            + "".join(f"<p>{s}</p>" for s in SENTENCES) + "</body></html>")
+    assert extract(html, "https://www.portnews.de/news/quay.html").title == expected
