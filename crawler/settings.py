@@ -122,7 +122,10 @@ SPIDER_MIDDLEWARES = {
     "crawler.outcomes.WarnArticlelessStartPages": 560,  # sees the spider's links before any is skipped
 }
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.incremental.CountNotModified": 950,  # below HttpCacheMiddleware (900): sees the 304s
+    # Scrapy's cache, which takes its copy only on a 304 (not on a 5xx or a download error)
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "crawler.httpcache.AskTheServer": 900,
+    "crawler.incremental.CountNotModified": 950,  # below the cache (900): sees the 304s
     "crawler.archive.WriteWarc": 960,  # when NEWSCRAWL_WARC names a file: what the network answered
     # Hostile sites (crawler/middlewares.py): a response passes them from the highest number down
     "crawler.middlewares.CheckRedirects": 610,  # before RedirectMiddleware (600) follows a redirect
@@ -137,7 +140,7 @@ DOWNLOADER_MIDDLEWARES = {
 # a WARC file every response fetched is appended to (`crawl --warc FILE`); none when empty
 NEWSCRAWL_WARC = ""
 HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_POLICY = "crawler.httpcache.RevalidateOnly"
 # one SQLite file per store, HTTPCACHE_DIR/<store name>.sqlite (crawler/httpcache.py)
 HTTPCACHE_STORAGE = "crawler.httpcache.SqliteCacheStorage"
 # beside the default store; `newscrawl crawl` keeps it beside whichever SQLite store it fills

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from datetime import timedelta
-from http.server import SimpleHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler
 
 import pytest
 from scrapy import Request
@@ -274,3 +274,45 @@ def test_a_run_that_cannot_be_recorded_closes_the_crawl_as_a_store_failure(tmp_p
     assert "attempt to write a readonly database" in crawler.stats[STORE_ERROR]
     assert crawl_outcome("store_failed", dict(crawler.stats)).status == "failed"
     recorder.record_end("store_failed")  # nothing to record, nothing raised
+
+
+class ValidatedSite(BaseHTTPRequestHandler):
+    """A news list and its article, with ETags (so that the crawl caches them), or `failure`'s
+    status for every URL once it is set."""
+
+    failure: int | None = None
+    pages = {"/news/": '<html><body><a href="/news/1.html">one</a></body></html>',
+             "/news/1.html": "<html><head><title>One</title></head><body><h1>One</h1><div class=\"article-content\">"
+                             "<p>The harbour ferry now also crosses in the evening, the district said after a "
+                             "year of talks with the people who live on both banks.</p></div></body></html>"}
+
+    def do_GET(self):  # noqa: N802
+        body = self.pages.get(self.path, "not found").encode()
+        status = self.failure or (200 if self.path in self.pages else 404)
+        if status == 200 and self.headers.get("If-None-Match") == '"1"':
+            status, body = 304, b""
+        self.send_response(status)
+        self.send_header("ETag", '"1"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("failure", [500, None])  # None: the server is gone
+def test_a_site_that_is_down_fails_the_repeat_crawl_though_its_pages_are_cached(tmp_path, failure):
+    db = f"sqlite:///{tmp_path / 'articles.db'}"
+    handler = type("Site", (ValidatedSite,), {})
+    with serving(handler) as site:
+        assert generic(db, f"{site}/news/").returncode == 0
+        handler.failure = failure
+        if failure:
+            result = generic(db, f"{site}/news/", r"/news/\d+\.html$", "--json")
+    if not failure:  # a port nobody listens on any more
+        result = generic(db, f"{site}/news/", r"/news/\d+\.html$", "--json")
+    [summary] = json.loads(result.stdout)
+    assert (result.returncode, summary["outcome"], summary["errors"]) == (1, "failed", 1)
+    why = f"{site}/news/ answered HTTP {failure}" if failure else "(no answer"
+    assert summary["error"].startswith("no start page could be fetched") and why in summary["error"]
