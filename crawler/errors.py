@@ -1,7 +1,8 @@
 """Failed pages, counted once each and by kind.
 
 A page fails when the crawl gives up on it: its download failed after the
-retries, its answer was an HTTP error after the retries, it was too large, its
+retries, its answer was an HTTP error after the retries (or a 3xx that leads
+nowhere), it was too large, its
 redirects went round in a circle, robots.txt forbade it, it was not an HTML
 page, or the spider's callback crashed on it. Each failed page increments the
 Scrapy stat ``newscrawl/errors/<kind>`` exactly once; the run's ``errors`` is
@@ -93,7 +94,8 @@ def is_page(request: Request) -> bool:
 
 class CountFailedPages:
     """Downloader middleware, below RetryMiddleware: counts the pages whose download failed for
-    good, and those answered with an HTTP error status once the retries are used up."""
+    good, and those answered with a status other than 2xx once the retries are used up and the
+    redirects followed."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -106,7 +108,9 @@ class CountFailedPages:
 
     def process_response(self, request: Request, response: Response) -> Response:
         allowed = request.meta.get("handle_httpstatus_list", ())
-        if response.status >= 400 and response.status not in allowed and is_page(request) \
+        # not only 4xx/5xx: a 3xx here led nowhere (a redirect without a Location, a 300, a 304 the
+        # cache had no copy for), and Scrapy's HttpErrorMiddleware drops it as silently
+        if not 200 <= response.status < 300 and response.status not in allowed and is_page(request) \
                 and not request.meta.get("handle_httpstatus_all"):
             count_failed_page(self.crawler, request.url, "http_status", f"HTTP {response.status}")
         return response

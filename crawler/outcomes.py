@@ -63,7 +63,8 @@ def crawl_outcome(reason: str | None, stats: dict) -> Outcome:
     if unrecorded and unrecorded >= pages:
         return Outcome(FAILED, "the recordings hold none of the site's URLs (another --replay folder?)", warnings)
     answered = stats.get(START_PAGES, {})
-    if not stats.get(JOINED) and not any(200 <= status < 300 or status == 304 for status in answered.values()):
+    # statuses as the spider got them: a 304 the HTTP cache had a copy for came as that copy's 200
+    if not stats.get(JOINED) and not any(200 <= status < 300 for status in answered.values()):
         failures = ", ".join(f"{url} answered HTTP {status}" for url, status in answered.items())
         return Outcome(FAILED, "no start page could be fetched" + (f": {failures}" if failures else
                                                                      " (no answer; see the errors by kind)"),

@@ -79,6 +79,9 @@ FAULTS = {
     "/news/bad-location.html": "other",  # 301 to a URL that is none (http://[bad/), which Scrapy raises on
     "/news/bad-brotli.html": "other",  # Content-Encoding: br over bytes that are not
     "/news/odd-retry-after.html": None,  # the article, with a Retry-After digit that is no ASCII digit
+    "/news/no-location.html": "http_status",  # 302 without a Location
+    "/news/unasked-304.html": "http_status",  # 304 Not Modified, though nothing cached was named
+    "/news/choices.html": "http_status",  # 300 Multiple Choices, which Scrapy does not follow
 }
 
 
@@ -228,6 +231,13 @@ class FaultHandler(BaseHTTPRequestHandler):
             self.send(200, b"this is not brotli at all" * 10, headers={"Content-Encoding": "br"})
         elif path == "/news/odd-retry-after.html":
             self.send(200, article_html(*ODD_RETRY_AFTER), headers={"Retry-After": "\xb2"})  # "²" in Latin-1
+        elif path == "/news/no-location.html":
+            self.send(302, "moved")
+        elif path == "/news/unasked-304.html":
+            self.send(304, headers={"ETag": '"1"'})
+        elif path == "/news/choices.html":
+            self.send(300, list_html(["/news/good-1.html", "/news/good-2.html"]),
+                      headers={"Location": "/news/good-1.html"})
         elif path == "/news/private.html":
             self.send(200, article_html("Private", "2024-01-01", "Nobody may crawl this."))
         elif path == "/news/charset-header.html":

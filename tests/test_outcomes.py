@@ -287,10 +287,10 @@ class ValidatedSite(BaseHTTPRequestHandler):
                              "year of talks with the people who live on both banks.</p></div></body></html>"}
 
     def do_GET(self):  # noqa: N802
-        body = self.pages.get(self.path, "not found").encode()
         status = self.failure or (200 if self.path in self.pages else 404)
         if status == 200 and self.headers.get("If-None-Match") == '"1"':
-            status, body = 304, b""
+            status = 304
+        body = self.pages[self.path].encode() if status == 200 else b""
         self.send_response(status)
         self.send_header("ETag", '"1"')
         self.send_header("Content-Length", str(len(body)))
@@ -316,3 +316,13 @@ def test_a_site_that_is_down_fails_the_repeat_crawl_though_its_pages_are_cached(
     assert (result.returncode, summary["outcome"], summary["errors"]) == (1, "failed", 1)
     why = f"{site}/news/ answered HTTP {failure}" if failure else "(no answer"
     assert summary["error"].startswith("no start page could be fetched") and why in summary["error"]
+
+
+def test_a_start_page_answering_304_unasked_is_no_start_page(tmp_path):
+    """A 304 the cache has no copy for (nothing was asked conditionally) has no page in it."""
+    handler = type("Site", (ValidatedSite,), {"failure": 304})
+    with serving(handler) as site:
+        result = generic(f"sqlite:///{tmp_path / 'articles.db'}", f"{site}/news/", r"/news/\d+\.html$", "--json")
+    [summary] = json.loads(result.stdout)
+    assert (result.returncode, summary["outcome"], summary["errors_by_kind"]) == (1, "failed", {"http_status": 1})
+    assert summary["error"] == f"no start page could be fetched: {site}/news/ answered HTTP 304"
