@@ -68,7 +68,7 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 # a 429/503 with Retry-After is retried after that many seconds, at most this many
 NEWSCRAWL_RETRY_AFTER_MAX = 60
-# Traps (crawler/traps.py): a list walk ends after this many list pages in a row without an
+# Traps (crawler/traps.py): a list walk ends after this many list pages in a row without a new
 # article link, and a run follows at most this many list pages (0: no cap); CLOSESPIDER_PAGECOUNT
 # (pages) and DEPTH_LIMIT (links from the start page) are Scrapy's caps, unset by default
 NEWSCRAWL_EMPTY_LIST_PAGES = 3

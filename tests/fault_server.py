@@ -4,8 +4,8 @@ The site: /index.html lists the article URLs of FAULTS (each misbehaves one way)
 and of a few good articles, some linked under several spellings (tracking
 parameters, a session id, index.html, https); /calendar/YYYY-MM.html is an
 endless calendar without articles; /pager/N.html an endless pager with one
-article a page; /many.html a list of 10,000 article links. What the crawler
-asked for is kept in ``server.requests`` (path, monotonic time).
+article a page; /past-the-end/N.html one showing the same two articles on every
+page; /many.html a list of 10,000 article links. What the crawler asked for is kept in ``server.requests`` (path, monotonic time).
 
 Bounded: it listens on 127.0.0.1 only, serves at most MAX_CLIENTS requests at a
 time (the others wait), sleeps at most SLOW_SECONDS and sends at most HUGE_BYTES
@@ -264,6 +264,8 @@ class FaultHandler(BaseHTTPRequestHandler):
         elif path.startswith("/pager/"):  # an endless pager, one new article a page
             page = int(slug)
             self.send(200, list_html([f"/news/p-{page}.html", f"/pager/{page + 1}.html"]))
+        elif path.startswith("/past-the-end/"):  # a pager past its last page: that page again, forever
+            self.send(200, list_html(["/news/p-1.html", "/news/p-2.html", f"/past-the-end/{int(slug) + 1}.html"]))
         elif path == "/many.html":
             self.send(200, list_html([f"/news/m-{i}.html" for i in range(MANY_LINKS)]))
         elif path.startswith("/news/p-") or path.startswith("/news/m-"):

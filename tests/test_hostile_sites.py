@@ -249,6 +249,17 @@ def test_an_endless_calendar_walk_stops_after_list_pages_without_articles(server
     assert_bounded(result)
 
 
+def test_a_pager_showing_the_same_articles_on_every_page_stops_as_an_empty_one(server, tmp_path):
+    """Past its last page a pager shows that page again (or the first), forever: a page whose
+    article links all came on earlier pages counts as one without articles."""
+    asked_before = len(server.requests)
+    result = crawl(server.base, "/past-the-end/1.html", r"/news/p-", tmp_path / "articles.db", "--full",
+                   "--page-pattern", r"/past-the-end/\d+\.html$", "-s", "NEWSCRAWL_EMPTY_LIST_PAGES=3")
+    pager = [path for path, _ in server.requests[asked_before:] if path.startswith("/past-the-end/")]
+    assert len(pager) == 4  # page 1, then three pages in a row with nothing it had not linked
+    assert len(result.stored) == 2 and result.stats["newscrawl/list_walks_stopped"] == 1
+
+
 @pytest.mark.parametrize(("option", "list_pages", "articles"), [
     (["--max-list-pages", "4"], 5, 5),  # the start page, then 4
     (["--max-depth", "2"], 3, 2),  # pager/1 -> pager/2 -> pager/3 (and p-1, p-2)
