@@ -27,7 +27,8 @@ JOINED = "newscrawl/joined_a_crawl"
 WARNINGS = "newscrawl/warnings"
 INTERRUPTED = "newscrawl/interrupted"
 STORE_ERROR = "newscrawl/store_error"
-STOPPED_EARLY = "stopped early: "  # the warning of a crawl a page or time cap ended, its close reason after it
+# the warning of a crawl a page or time cap ended (its close reason after it) or the list-page cap cut short
+STOPPED_EARLY = "stopped early: "
 STORE_FAILED = "store_failed"  # the close reason of a crawl stopped because the store cannot be written
 REPLAY_UNRECORDED = "newscrawl/replay_unrecorded"  # crawler/recordings.py
 

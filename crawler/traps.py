@@ -16,6 +16,7 @@ import logging
 
 from scrapy import Request
 
+from crawler.outcomes import STOPPED_EARLY, add_warning
 from spiders.base import ARTICLE, LIST, PAGE
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ class StopListTraps:
             if isinstance(output, Request) and output.meta.get(PAGE) == LIST:
                 if (self.max_list_pages and output.url not in self.list_pages
                         and len(self.list_pages) >= self.max_list_pages):
+                    if not self.stats.get_value("newscrawl/list_pages_capped"):
+                        # the crawl did not see the whole site: a warning, and the next crawl walks every list page
+                        add_warning(self.stats, f"{STOPPED_EARLY}the cap of {self.max_list_pages} list pages "
+                                                "(NEWSCRAWL_MAX_LIST_PAGES)")
                     self._stop("newscrawl/list_pages_capped", "the cap of %d list pages is reached: "
                                "not following %s", self.max_list_pages, output.url)
                     continue

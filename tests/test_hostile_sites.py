@@ -274,6 +274,19 @@ def test_caps_end_an_endless_pager(server, tmp_path, option, list_pages, article
     assert_bounded(result)
 
 
+def test_a_crawl_the_list_page_cap_stopped_says_so_and_the_next_walks_every_list_page(server, tmp_path):
+    db = tmp_path / "articles.db"
+    capped = crawl(server.base, "/pager/1.html", r"/news/p-", db, "--page-pattern", r"/pager/\d+\.html$",
+                   "--max-list-pages", "2")
+    warning = "stopped early: the cap of 2 list pages (NEWSCRAWL_MAX_LIST_PAGES)"
+    assert f"127.0.0.1 warning: {warning}" in capped.stderr
+    with closing(sqlite3.connect(db)) as store:
+        assert warning in store.execute("SELECT warnings FROM crawl_runs").fetchone()[0]
+    again = crawl(server.base, "/pager/1.html", r"/news/p-", db, "--page-pattern", r"/pager/\d+\.html$",
+                  "--max-list-pages", "4")
+    assert len(again.stored) == 5  # past the pages stored before, which alone would have ended the walk
+
+
 def test_the_list_page_cap_counts_pages_not_the_links_to_them():
     """A numbered pager links each page from its neighbours: page 3 is linked from pages 1, 2, 4 and 5."""
     traps = StopListTraps(get_crawler(settings_dict={"NEWSCRAWL_MAX_LIST_PAGES": 3}))
