@@ -15,6 +15,9 @@ exception goes to no other middleware. Wired in settings.py:
   image, other bytes or nothing at all fails as ``other`` instead of going to the
   spider.
 - ChooseCharset (584): the encoding a page is read with; see choose_encoding().
+- RefuseNotFoundPages (583): an article URL answered 200 with a "page not found"
+  page (a soft 404: the title says 404, Page Not Found, 页面不存在) fails as
+  ``other`` instead of being stored as an article.
 - RetryAfter (550, in place of RetryMiddleware): a 429/503 retried after the wait
   its Retry-After asks for, up to NEWSCRAWL_RETRY_AFTER_MAX seconds.
 """
@@ -22,6 +25,7 @@ exception goes to no other middleware. Wired in settings.py:
 from __future__ import annotations
 
 import codecs
+import html
 import re
 import time
 from email.utils import parsedate_to_datetime
@@ -39,10 +43,19 @@ from w3lib.url import canonicalize_url
 
 from crawler.errors import count_failed_page, is_page
 from crawler.urls import on_site
-from spiders.base import ARTICLE, LIST, PAGE
+from spiders.base import ARTICLE, ARTICLE_CONTINUED, LIST, PAGE
 
 _TEXT_TYPE = re.compile(r"^text/|[/+](?:html|xhtml|xml|json)\b")  # what a list or an article page may be
 _RETRY_AT = "newscrawl_retry_at"  # request meta: the monotonic time before which a retry waits
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+# where a <title> joins the page's own title with the site's or column's name
+_TITLE_PARTS = re.compile(r"\s+[-|–—·]\s+|[_|–—·]")
+# a part of the title that names no article but a missing page
+_NOT_FOUND = re.compile("|".join([
+    r"(?:http\s*)?(?:error\s*)?404(?:\s*error)?(?:\s*错误)?(?:\s*页面)?",  # 404, HTTP Error 404, 404错误页面
+    r"(?:404\W*)?(?:(?:the\s+)?(?:page|file|article|document)\s+(?:is\s+|was\s+)?)?not\s+found",  # Page Not Found
+    r"(?:404\W*)?(?:抱歉\W*)?您?所?要?(?:访问|查找|请求)?的?(?:页面|网页|文章|信息|内容)(?:不存在|未找到|找不到了?)(?:或已被?删除)?",
+]), re.IGNORECASE)
 
 
 class CheckRedirects:
@@ -185,6 +198,36 @@ class ChooseCharset:
             return response
         encoding = choose_encoding(response.headers.get("Content-Type", b"").decode("latin-1"), response.body)
         return response.replace(encoding=encoding) if encoding else response
+
+
+class RefuseNotFoundPages:
+    """An article page whose <title> says the page was not found is a failed page: the server
+    answered 200 where it meant 404 (a deleted article, a mistyped link)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get(PAGE) not in (ARTICLE, ARTICLE_CONTINUED) or not isinstance(response, TextResponse):
+            return response
+        title = not_found_title(response.text)
+        if title is None:
+            return response
+        reason = f"a page-not-found page answered with HTTP {response.status} (its title: {title!r})"
+        count_failed_page(self.crawler, request.url, "other", reason)
+        raise IgnoreRequest(f"{reason}: {request.url}")
+
+
+def not_found_title(page: str) -> str | None:
+    """The page's <title> when it says the page was not found (as one of the parts it joins with
+    the site's name), else None."""
+    found = _TITLE.search(page, 0, 65536)
+    title = " ".join(html.unescape(found.group(1)).split()) if found else ""
+    return title if any(_NOT_FOUND.fullmatch(part.strip()) for part in _TITLE_PARTS.split(title)) else None
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

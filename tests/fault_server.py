@@ -41,6 +41,7 @@ GOOD = {
     "flaky": ("Water Works Finish Main Pipe Renewal", "2024-03-06", "The main pipe is now one hundred years younger."),
     "busy": ("City Hall Extends Its Opening Hours", "2024-03-07", "City hall now opens on Saturday mornings."),
     "dir": ("Volunteers Clean the River Banks", "2024-03-08", "Two hundred volunteers filled sixty bags."),
+    "not-found": ("Old Town Bell Not Found Yet, Divers Say", "2024-03-10", "The divers will search again in May."),
 }
 # an article served with a Retry-After header to ignore
 ODD_RETRY_AFTER = ("Ferry Timetable Printed in Large Type", "2024-03-09", "The timetable now comes in large type.")
@@ -82,6 +83,8 @@ FAULTS = {
     "/news/no-location.html": "http_status",  # 302 without a Location
     "/news/unasked-304.html": "http_status",  # 304 Not Modified, though nothing cached was named
     "/news/choices.html": "http_status",  # 300 Multiple Choices, which Scrapy does not follow
+    "/news/gone.html": "other",  # 200 with a "Page Not Found" page: a soft 404
+    "/news/gone-zh.html": "other",  # 200 with a GBK 页面不存在 page
 }
 
 
@@ -238,6 +241,14 @@ class FaultHandler(BaseHTTPRequestHandler):
         elif path == "/news/choices.html":
             self.send(300, list_html(["/news/good-1.html", "/news/good-2.html"]),
                       headers={"Location": "/news/good-1.html"})
+        elif path == "/news/gone.html":
+            self.send(200, "<html><head><title>Page Not Found - Riverside</title></head><body><h1>Page Not Found</h1>"
+                           "<p>Sorry, the page you asked for has moved or is no longer there. Try the search box "
+                           "or go back to the front page of Riverside News.</p></body></html>")
+        elif path == "/news/gone-zh.html":
+            self.send(200, ("<html><head><title>页面不存在_县人民政府</title></head><body><h1>抱歉，您访问的页面不存在</h1>"
+                            "<p>该信息可能已被删除或转移，请返回首页继续浏览本站其他栏目的信息。</p></body></html>").encode("gbk"),
+                      "text/html; charset=gbk")
         elif path == "/news/private.html":
             self.send(200, article_html("Private", "2024-01-01", "Nobody may crawl this."))
         elif path == "/news/charset-header.html":
