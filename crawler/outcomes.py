@@ -6,6 +6,8 @@ components below put in the stats what it needs besides Scrapy's own keys:
 
 - ``newscrawl/start_pages``: {start URL: HTTP status} of the start pages that got an answer
   (WatchStartPages);
+- ``newscrawl/start_page_failures``: {start URL: "kind: reason"} of the start pages that failed
+  otherwise (forbidden by robots.txt, no answer, redirected off the site; crawler/errors.py);
 - ``newscrawl/warnings``: lines a finished crawl should tell (add_warning), e.g. a start page
   on which the article pattern matched no link (WarnArticlelessStartPages);
 - ``newscrawl/errors/<kind>``: failed pages by kind (crawler/errors.py counts and sums them);
@@ -22,6 +24,7 @@ from scrapy import Request, signals
 from spiders.base import ARTICLE, PAGE
 
 START_PAGES = "newscrawl/start_pages"
+START_FAILURES = "newscrawl/start_page_failures"  # {start URL: "kind: reason"}, kept by crawler/errors.py
 # a frontier worker that joined a crawl another worker started: it fetches no start page (crawler/frontier.py)
 JOINED = "newscrawl/joined_a_crawl"
 WARNINGS = "newscrawl/warnings"
@@ -66,8 +69,10 @@ def crawl_outcome(reason: str | None, stats: dict) -> Outcome:
     answered = stats.get(START_PAGES, {})
     # statuses as the spider got them: a 304 the HTTP cache had a copy for came as that copy's 200
     if not stats.get(JOINED) and not any(200 <= status < 300 for status in answered.values()):
-        failures = ", ".join(f"{url} answered HTTP {status}" for url, status in answered.items())
-        return Outcome(FAILED, "no start page could be fetched" + (f": {failures}" if failures else
+        failures = [*(f"{url} answered HTTP {status}" for url, status in answered.items()),
+                    *(f"{url} failed ({why})" for url, why in stats.get(START_FAILURES, {}).items()
+                      if url not in answered)]
+        return Outcome(FAILED, "no start page could be fetched" + (f": {', '.join(failures)}" if failures else
                                                                      " (no answer; see the errors by kind)"),
                        warnings)
     if reason not in (FINISHED, "closespider_itemcount"):  # a page/time limit: an intended stop, but partial

@@ -15,8 +15,8 @@ from scrapy.http import HtmlResponse
 
 from crawler.errors import errors_by_kind
 from crawler.extensions import run_counts
-from crawler.outcomes import (INTERRUPTED, START_PAGES, STORE_ERROR, WARNINGS, Outcome, WarnArticlelessStartPages,
-                              crawl_outcome)
+from crawler.outcomes import (INTERRUPTED, START_FAILURES, START_PAGES, STORE_ERROR, WARNINGS, Outcome,
+                              WarnArticlelessStartPages, crawl_outcome)
 from crawler.runner import FIXTURES
 from spiders.base import ARTICLE, LIST, PAGE
 from storage import RunCounts, Store
@@ -41,6 +41,12 @@ def test_start_pages_that_all_failed_make_a_failed_crawl_naming_their_status():
     assert outcome == Outcome("failed", f"no start page could be fetched: {START} answered HTTP 404")
     assert crawl_outcome("finished", {"response_received_count": 3,
                                       START_PAGES: {START: 500, START + "?page=2": 200}}).status == "finished"
+
+
+def test_a_start_page_that_failed_without_an_answer_is_named_with_its_reason():
+    stats = {"response_received_count": 1, START_FAILURES: {START: "robots: IgnoreRequest: Forbidden by robots.txt"}}
+    assert crawl_outcome("finished", stats).error == (f"no start page could be fetched: {START} failed "
+                                                      "(robots: IgnoreRequest: Forbidden by robots.txt)")
 
 
 def test_nothing_fetched_is_a_failure():
@@ -201,7 +207,17 @@ def test_a_site_that_does_not_answer_fails_the_crawl(tmp_path):
     result = generic(f"sqlite:///{tmp_path / 'articles.db'}", f"{site}/news/")
     assert result.returncode == 1
     assert result.stdout.splitlines()[1].split()[1:3] == ["failed", "0"]
-    assert "failed: no start page could be fetched (no answer" in result.stderr
+    assert f"failed: no start page could be fetched: {site}/news/ failed (connection: " in result.stderr
+
+
+def test_a_start_page_robots_txt_forbids_fails_the_crawl_saying_so(tmp_path):
+    (tmp_path / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
+    with served(tmp_path) as site:
+        result = generic(f"sqlite:///{tmp_path / 'articles.db'}", f"{site}/news/")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"newscrawl: 127.0.0.1 failed: no start page could be fetched: {site}/news/ failed "
+        "(robots: IgnoreRequest: Forbidden by robots.txt)")
 
 
 def test_an_article_pattern_that_matches_nothing_is_a_warning_naming_the_start_pages_status(tmp_path):
@@ -314,7 +330,7 @@ def test_a_site_that_is_down_fails_the_repeat_crawl_though_its_pages_are_cached(
         result = generic(db, f"{site}/news/", r"/news/\d+\.html$", "--json")
     [summary] = json.loads(result.stdout)
     assert (result.returncode, summary["outcome"], summary["errors"]) == (1, "failed", 1)
-    why = f"{site}/news/ answered HTTP {failure}" if failure else "(no answer"
+    why = f"{site}/news/ " + (f"answered HTTP {failure}" if failure else "failed (connection: ")
     assert summary["error"].startswith("no start page could be fetched") and why in summary["error"]
 
 
