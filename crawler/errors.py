@@ -36,7 +36,8 @@ from scrapy.logformatter import LogFormatter
 from twisted.internet import error as twisted_errors
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler.outcomes import START_FAILURES
+from crawler.outcomes import ARTICLE_PAGES_FAILED, START_FAILURES
+from spiders.base import ARTICLE, PAGE
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +65,17 @@ def errors_by_kind(stats: dict) -> dict[str, int]:
             if key.startswith(STAT_PREFIX) and count}
 
 
-def count_failed_page(crawler, url: str, kind: str, reason: str, *, start: bool = False) -> None:
+def count_failed_page(crawler, url: str, kind: str, reason: str, meta: dict | None = None) -> None:
     """Count one failed page under kind (one of KINDS); name it at WARNING while fewer than
     NEWSCRAWL_ERRORS_NAMED pages have failed, and say once that the rest are only counted.
-    A start page's failure is also kept for the crawl's outcome (crawler/outcomes.py)."""
+    meta, the failed request's, says whether it was a start page (its reason is kept) or an
+    article page (counted): the crawl's outcome tells of those (crawler/outcomes.py)."""
     stats = crawler.stats
     stats.inc_value(STAT_PREFIX + kind)
-    if start:
+    if (meta or {}).get("is_start_request"):
         stats.set_value(START_FAILURES, {**stats.get_value(START_FAILURES, {}), url: f"{kind}: {reason}"})
+    if (meta or {}).get(PAGE) == ARTICLE:
+        stats.inc_value(ARTICLE_PAGES_FAILED)
     failed, named = errors_total(stats.get_stats()), crawler.settings.getint("NEWSCRAWL_ERRORS_NAMED")
     if failed <= named:
         logger.warning("failed page (%s): %s: %s", kind, url, reason)
@@ -97,11 +101,6 @@ def is_page(request: Request) -> bool:
     return request.callback is not NO_CALLBACK
 
 
-def is_start(request: Request) -> bool:
-    """Whether a request fetches a start page (or follows one's redirects)."""
-    return bool(request.meta.get("is_start_request"))
-
-
 class CountFailedPages:
     """Downloader middleware, below RetryMiddleware: counts the pages whose download failed for
     good, and those answered with a status other than 2xx once the retries are used up and the
@@ -123,7 +122,7 @@ class CountFailedPages:
         if not 200 <= response.status < 300 and response.status not in allowed and is_page(request) \
                 and not request.meta.get("handle_httpstatus_all"):
             count_failed_page(self.crawler, request.url, "http_status", f"HTTP {response.status}",
-                              start=is_start(request))
+                              request.meta)
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
@@ -131,12 +130,13 @@ class CountFailedPages:
             return
         if isinstance(exception, IgnoreRequest) and str(exception) != _ROBOTS_REFUSAL:
             return  # counted by whoever refused the page, if it is a failure
-        count_failed_page(self.crawler, request.url, kind_of(exception), _reason(exception), start=is_start(request))
+        count_failed_page(self.crawler, request.url, kind_of(exception), _reason(exception), request.meta)
         request.meta[_COUNTED] = True
 
     def spider_error(self, failure, response: Response) -> None:
         """A callback crashed on the page: counted; Scrapy logs the traceback."""
-        count_failed_page(self.crawler, response.url, "other", f"the spider failed: {failure.value!r}")
+        count_failed_page(self.crawler, response.url, "other", f"the spider failed: {failure.value!r}",
+                          response.request.meta if response.request is not None else None)
 
 
 def _reason(exception: BaseException) -> str:
@@ -152,5 +152,5 @@ class QuietDownloadErrors(LogFormatter):
     def download_error(self, failure, request, spider, errmsg=None):
         if is_page(request) and not request.meta.get(_COUNTED):
             count_failed_page(spider.crawler, request.url, kind_of(failure.value), _reason(failure.value),
-                              start=is_start(request))
+                              request.meta)
         return {**super().download_error(failure, request, spider, errmsg), "level": logging.DEBUG}

@@ -41,7 +41,7 @@ from twisted.internet.task import deferLater
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 from w3lib.url import canonicalize_url
 
-from crawler.errors import count_failed_page, is_page, is_start
+from crawler.errors import count_failed_page, is_page
 from crawler.urls import on_site
 from spiders.base import ARTICLE, ARTICLE_CONTINUED, LIST, PAGE
 
@@ -86,7 +86,7 @@ class CheckRedirects:
             kind, reason = "other", f"redirected off the site, to {target}"
         else:
             return response
-        count_failed_page(self.crawler, chain[0], kind, reason, start=is_start(request))
+        count_failed_page(self.crawler, chain[0], kind, reason, request.meta)
         raise IgnoreRequest(f"{reason}: {chain[0]}")
 
 
@@ -104,11 +104,11 @@ class DecompressWithinLimits(HttpCompressionMiddleware):
         try:
             return super().process_response(request, response)
         except IgnoreRequest as refusal:  # larger than DOWNLOAD_MAXSIZE once decompressed
-            count_failed_page(self.crawler, request.url, "too_large", str(refusal), start=is_start(request))
+            count_failed_page(self.crawler, request.url, "too_large", str(refusal), request.meta)
             raise
         except (OSError, EOFError, ValueError) as exc:  # gzip, zlib, brotli and zstd errors
             count_failed_page(self.crawler, request.url, "other",
-                              f"the body does not decompress ({type(exc).__name__}: {exc})", start=is_start(request))
+                              f"the body does not decompress ({type(exc).__name__}: {exc})", request.meta)
             raise IgnoreRequest(f"undecodable body at {request.url}") from None
 
 
@@ -129,7 +129,7 @@ class RefuseNonHtmlPages:
         reason = refusal_of_page(response)
         if reason is None:
             return response
-        count_failed_page(self.crawler, request.url, "other", reason, start=is_start(request))
+        count_failed_page(self.crawler, request.url, "other", reason, request.meta)
         raise IgnoreRequest(f"{reason}: {request.url}")
 
 
@@ -218,7 +218,7 @@ class RefuseNotFoundPages:
         if title is None:
             return response
         reason = f"a page-not-found page answered with HTTP {response.status} (its title: {title!r})"
-        count_failed_page(self.crawler, request.url, "other", reason)
+        count_failed_page(self.crawler, request.url, "other", reason, request.meta)
         raise IgnoreRequest(f"{reason}: {request.url}")
 
 

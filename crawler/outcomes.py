@@ -8,6 +8,7 @@ components below put in the stats what it needs besides Scrapy's own keys:
   (WatchStartPages);
 - ``newscrawl/start_page_failures``: {start URL: "kind: reason"} of the start pages that failed
   otherwise (forbidden by robots.txt, no answer, redirected off the site; crawler/errors.py);
+- ``newscrawl/article_pages_failed``: how many of the failed pages were article pages (crawler/errors.py);
 - ``newscrawl/warnings``: lines a finished crawl should tell (add_warning), e.g. a start page
   on which the article pattern matched no link (WarnArticlelessStartPages);
 - ``newscrawl/errors/<kind>``: failed pages by kind (crawler/errors.py counts and sums them);
@@ -25,6 +26,7 @@ from spiders.base import ARTICLE, PAGE
 
 START_PAGES = "newscrawl/start_pages"
 START_FAILURES = "newscrawl/start_page_failures"  # {start URL: "kind: reason"}, kept by crawler/errors.py
+ARTICLE_PAGES_FAILED = "newscrawl/article_pages_failed"  # failed pages that were article pages (crawler/errors.py)
 # a frontier worker that joined a crawl another worker started: it fetches no start page (crawler/frontier.py)
 JOINED = "newscrawl/joined_a_crawl"
 WARNINGS = "newscrawl/warnings"
@@ -75,6 +77,13 @@ def crawl_outcome(reason: str | None, stats: dict) -> Outcome:
         return Outcome(FAILED, "no start page could be fetched" + (f": {', '.join(failures)}" if failures else
                                                                      " (no answer; see the errors by kind)"),
                        warnings)
+    # every article page failed (a firewall refusing them, a broken extraction rule): nothing was read
+    # (an article page read is an item, stored or dropped, unless extraction failed on it)
+    read = stats.get("item_scraped_count", 0) + stats.get("item_dropped_count", 0) - stats.get(
+        "newscrawl/errors/extraction", 0)
+    if stats.get(ARTICLE_PAGES_FAILED) and read <= 0:
+        return Outcome(FAILED, f"every article page it asked for failed ({stats[ARTICLE_PAGES_FAILED]}; see the "
+                               "errors by kind)", warnings)
     if reason not in (FINISHED, "closespider_itemcount"):  # a page/time limit: an intended stop, but partial
         warnings += (f"{STOPPED_EARLY}{reason}",)
     return Outcome(FINISHED, None, warnings)

@@ -116,10 +116,10 @@ def test_a_page_extraction_fails_on_is_one_counted_error(site_with_a_broken_rule
     result = newscrawl("crawl", "pool", "--replay", str(folder / "site"), "--db", f"sqlite:///{db}", "--json",
                        "-s", f"NEWSCRAWL_EXTRACT_WORKERS={workers}", "-s", "SPIDER_MODULES=broken_site",
                        "-s", "LOG_LEVEL=WARNING", env={"PYTHONPATH": str(folder)})
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # it read no article: a failed crawl
     [summary] = json.loads(result.stdout)
     assert (summary["outcome"], summary["new"], summary["errors"], summary["errors_by_kind"]) == (
-        "finished", 0, 2, {"extraction": 2})
+        "failed", 0, 2, {"extraction": 2})
     for n in (1, 2):
         assert f"failed page (extraction): {HOST}/news/a{n}.html: " in result.stderr
     assert "Traceback" not in result.stderr

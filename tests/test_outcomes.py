@@ -15,7 +15,7 @@ from scrapy.http import HtmlResponse
 
 from crawler.errors import errors_by_kind
 from crawler.extensions import run_counts
-from crawler.outcomes import (INTERRUPTED, START_FAILURES, START_PAGES, STORE_ERROR, WARNINGS, Outcome,
+from crawler.outcomes import (ARTICLE_PAGES_FAILED, INTERRUPTED, START_FAILURES, START_PAGES, STORE_ERROR, WARNINGS, Outcome,
                               WarnArticlelessStartPages, crawl_outcome)
 from crawler.runner import FIXTURES
 from spiders.base import ARTICLE, LIST, PAGE
@@ -342,3 +342,42 @@ def test_a_start_page_answering_304_unasked_is_no_start_page(tmp_path):
     [summary] = json.loads(result.stdout)
     assert (result.returncode, summary["outcome"], summary["errors_by_kind"]) == (1, "failed", {"http_status": 1})
     assert summary["error"] == f"no start page could be fetched: {site}/news/ answered HTTP 304"
+
+
+class BlockedArticles(BaseHTTPRequestHandler):
+    """A news list served, and its articles refused with 403, as a firewall that tells bots apart does."""
+
+    def do_GET(self):  # noqa: N802
+        listed = self.path == "/news/"
+        body = b'<html><body><a href="/news/1.html">one</a> <a href="/news/2.html">two</a></body></html>' if listed \
+            else b"Forbidden"
+        self.send_response(200 if listed else 403)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_crawl_whose_every_article_page_failed_is_a_failure():
+    stats = {**FETCHED, "newscrawl/errors/http_status": 2, ARTICLE_PAGES_FAILED: 2}
+    assert crawl_outcome("finished", stats) == Outcome("failed", "every article page it asked for failed (2; see "
+                                                                 "the errors by kind)")
+    # one article page read is enough (stored, or dropped as one without text): the others are counted errors
+    assert crawl_outcome("finished", {**stats, "item_scraped_count": 1}).status == "finished"
+    assert crawl_outcome("finished", {**stats, "item_dropped_count": 1}).status == "finished"
+    # but not one extraction failed on: that is one of the failed article pages
+    assert crawl_outcome("finished", {**stats, "item_dropped_count": 1, "newscrawl/errors/extraction": 1,
+                                      ARTICLE_PAGES_FAILED: 3}).status == "failed"
+
+
+def test_a_site_that_refuses_every_article_page_fails_the_crawl(tmp_path):
+    db = f"sqlite:///{tmp_path / 'articles.db'}"
+    with serving(BlockedArticles) as site:
+        result = generic(db, f"{site}/news/", r"/news/\d+\.html$", "--json")
+    [summary] = json.loads(result.stdout)
+    assert (result.returncode, summary["outcome"], summary["errors_by_kind"]) == (1, "failed", {"http_status": 2})
+    assert summary["error"] == "every article page it asked for failed (2; see the errors by kind)"
+    [site_stats] = json.loads(newscrawl("stats", "--json", "--db", db).stdout)["sites"]
+    assert site_stats["last_success"] is None
