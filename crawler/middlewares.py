@@ -6,8 +6,9 @@ exception goes to no other middleware. Wired in settings.py:
 
 - CheckRedirects (610, above RedirectMiddleware): a redirect back to a URL of
   its own chain, or one more than REDIRECT_MAX_TIMES, fails the page as
-  ``redirect_loop``, one off the site as ``other`` (Scrapy's dupe filter and
-  offsite filter would otherwise drop it without a word).
+  ``redirect_loop``, one off the site or from an article to a list page as
+  ``other`` (Scrapy's dupe filter and offsite filter would otherwise drop it
+  without a word).
 - DecompressWithinLimits (590, in place of HttpCompressionMiddleware): Scrapy's
   decompression, which stops at DOWNLOAD_MAXSIZE (a gzip bomb is ``too_large``);
   a body that does not decompress fails the page as ``other``.
@@ -60,16 +61,22 @@ _NOT_FOUND = re.compile("|".join([
 
 class CheckRedirects:
     """Fails a page whose redirects come back to a URL already in its chain or run too long
-    (``redirect_loop``), or lead off the spider's allowed_domains (``other``): Scrapy would drop
-    the redirected request without a word."""
+    (``redirect_loop``), lead off the spider's allowed_domains, or lead an article to a list
+    page the crawl asked for (a deleted article sent back to its column; ``other``): Scrapy would
+    drop the redirected request without a word."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES")
+        self.list_pages: set[str] = set()  # the list pages asked for, canonical URLs
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get(PAGE) == LIST:
+            self.list_pages.add(canonicalize_url(request.url))
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get("Location")
@@ -84,6 +91,8 @@ class CheckRedirects:
             reason = f"more than {self.max_redirects} redirects"
         elif not on_site(target, getattr(self.crawler.spider, "allowed_domains", None)):
             kind, reason = "other", f"redirected off the site, to {target}"
+        elif request.meta.get(PAGE) == ARTICLE and target in self.list_pages:
+            kind, reason = "other", f"redirected to the list page {target}"
         else:
             return response
         count_failed_page(self.crawler, chain[0], kind, reason, request.meta)

@@ -85,6 +85,7 @@ FAULTS = {
     "/news/choices.html": "http_status",  # 300 Multiple Choices, which Scrapy does not follow
     "/news/gone.html": "other",  # 200 with a "Page Not Found" page: a soft 404
     "/news/gone-zh.html": "other",  # 200 with a GBK 页面不存在 page
+    "/news/withdrawn.html": "other",  # 302 to /index.html, the list that links it: a deleted article
 }
 
 
@@ -249,6 +250,8 @@ class FaultHandler(BaseHTTPRequestHandler):
             self.send(200, ("<html><head><title>页面不存在_县人民政府</title></head><body><h1>抱歉，您访问的页面不存在</h1>"
                             "<p>该信息可能已被删除或转移，请返回首页继续浏览本站其他栏目的信息。</p></body></html>").encode("gbk"),
                       "text/html; charset=gbk")
+        elif path == "/news/withdrawn.html":
+            self.send(302, headers={"Location": "/index.html"})
         elif path == "/news/private.html":
             self.send(200, article_html("Private", "2024-01-01", "Nobody may crawl this."))
         elif path == "/news/charset-header.html":
