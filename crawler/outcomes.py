@@ -19,9 +19,11 @@ components below put in the stats what it needs besides Scrapy's own keys:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 
+from crawler.urls import on_site
 from spiders.base import ARTICLE, PAGE
 
 START_PAGES = "newscrawl/start_pages"
@@ -109,33 +111,42 @@ class WatchStartPages:
 
 class WarnArticlelessStartPages:
     """Spider middleware, next to the spider: a start page on which the spider found no article
-    link is a warning (the article pattern or the page is wrong), with that page's status."""
+    link that the crawl follows is a warning (the article pattern or the page is wrong), with that
+    page's status, and the hosts of the article links it found off the site, if any."""
 
-    def __init__(self, stats):
-        self.stats = stats
+    def __init__(self, crawler):
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats)
+        return cls(crawler)
 
     def process_spider_output(self, response, result):
-        found = False
+        articles = []
         for output in result:
-            found = found or _is_article_request(output)
+            if _is_article_request(output):
+                articles.append(output.url)
             yield output
-        self._check(response, found)
+        self._check(response, articles)
 
     async def process_spider_output_async(self, response, result):
-        found = False
+        articles = []
         async for output in result:
-            found = found or _is_article_request(output)
+            if _is_article_request(output):
+                articles.append(output.url)
             yield output
-        self._check(response, found)
+        self._check(response, articles)
 
-    def _check(self, response, found: bool) -> None:
-        if not found and response.meta.get("is_start_request"):
-            add_warning(self.stats, f"the article pattern matched no link on the start page {response.url} "
-                                    f"(HTTP {response.status})")
+    def _check(self, response, articles: list[str]) -> None:
+        if not response.meta.get("is_start_request"):
+            return
+        domains = getattr(self.crawler.spider, "allowed_domains", None)
+        if any(on_site(url, domains) for url in articles):
+            return
+        off_site = ", ".join(dict.fromkeys(urlsplit(url).hostname or url for url in articles))
+        add_warning(self.crawler.stats, f"the article pattern matched no link on the start page {response.url} "
+                                        f"(HTTP {response.status})" + (f" but links off the site, which are not "
+                                                                       f"followed: {off_site}" if off_site else ""))
 
 
 def _is_article_request(output) -> bool:

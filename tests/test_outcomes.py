@@ -8,6 +8,7 @@ import sys
 from contextlib import contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler
+from types import SimpleNamespace
 
 import pytest
 from scrapy import Request
@@ -95,10 +96,16 @@ class Stats(dict):
         self[key] = value
 
 
+def watching(stats: Stats) -> WarnArticlelessStartPages:
+    """The middleware, in a crawl of rocar."""
+    return WarnArticlelessStartPages(SimpleNamespace(stats=stats, spider=SimpleNamespace(
+        allowed_domains=["www.rocar.net"])))
+
+
 @pytest.mark.parametrize("links", [[], [LIST]])
 def test_a_start_page_without_article_links_is_a_warning_with_its_status(links):
     stats = Stats()
-    middleware = WarnArticlelessStartPages(stats)
+    middleware = watching(stats)
     start = HtmlResponse(START, status=200, request=Request(START, meta={"is_start_request": True}))
     output = [Request(START + f"?page={i}", meta={PAGE: page}) for i, page in enumerate(links)]
     assert list(middleware.process_spider_output(start, iter(output))) == output
@@ -109,6 +116,16 @@ def test_a_start_page_without_article_links_is_a_warning_with_its_status(links):
     later = HtmlResponse(START + "?page=2", request=Request(START + "?page=2"))
     list(middleware.process_spider_output(later, iter([])))
     assert stats == {}
+
+
+def test_a_start_page_whose_article_links_are_all_off_the_site_is_a_warning_naming_their_hosts():
+    stats = Stats()
+    start = HtmlResponse(START, status=200, request=Request(START, meta={"is_start_request": True}))
+    links = [Request(f"https://{host}/news/{i}.html", meta={PAGE: ARTICLE})
+             for i, host in enumerate(["cdn.rocar.com", "rocar.org", "cdn.rocar.com"])]
+    list(watching(stats).process_spider_output(start, iter(links)))
+    assert stats[WARNINGS] == [f"the article pattern matched no link on the start page {START} (HTTP 200) but "
+                               "links off the site, which are not followed: cdn.rocar.com, rocar.org"]
 
 
 # -- runs in the store ------------------------------------------------------------------
