@@ -8,7 +8,8 @@ exception goes to no other middleware. Wired in settings.py:
   its own chain, or one more than REDIRECT_MAX_TIMES, fails the page as
   ``redirect_loop``, one off the site or from an article to a list page as
   ``other`` (Scrapy's dupe filter and offsite filter would otherwise drop it
-  without a word).
+  without a word); CheckMetaRefreshes (582, above MetaRefreshMiddleware) does the
+  same for a ``<meta http-equiv="refresh">``.
 - DecompressWithinLimits (590, in place of HttpCompressionMiddleware): Scrapy's
   decompression, which stops at DOWNLOAD_MAXSIZE (a gzip bomb is ``too_large``);
   a body that does not decompress fails the page as ``other``.
@@ -36,8 +37,9 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.response import get_meta_refresh
 from twisted.internet.task import deferLater
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 from w3lib.url import canonicalize_url
@@ -79,11 +81,11 @@ class CheckRedirects:
             self.list_pages.add(canonicalize_url(request.url))
 
     def process_response(self, request: Request, response: Response) -> Response:
-        location = response.headers.get("Location")
-        if not (300 <= response.status < 400 and location and is_page(request)):
+        target = self.redirect_target(response) if is_page(request) else None
+        if target is None:
             return response
         chain = [*request.meta.get("redirect_urls", []), request.url]
-        target = canonicalize_url(response.urljoin(location.decode("latin-1")))
+        target = canonicalize_url(target)
         kind = "redirect_loop"
         if target in {canonicalize_url(url) for url in chain}:
             reason = f"redirected back to {target} after {len(chain)} redirects"
@@ -97,6 +99,29 @@ class CheckRedirects:
             return response
         count_failed_page(self.crawler, chain[0], kind, reason, request.meta)
         raise IgnoreRequest(f"{reason}: {chain[0]}")
+
+    def redirect_target(self, response: Response) -> str | None:
+        """The absolute URL the response redirects to, if it does (a 3xx with a Location)."""
+        location = response.headers.get("Location")
+        return response.urljoin(location.decode("latin-1")) if 300 <= response.status < 400 and location else None
+
+
+class CheckMetaRefreshes(CheckRedirects):
+    """CheckRedirects for the redirects a page makes with <meta http-equiv="refresh">, which
+    Scrapy's MetaRefreshMiddleware follows as it would (the same tags ignored, the same longest
+    delay): between the charset's choice and that middleware."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.enabled = crawler.settings.getbool("METAREFRESH_ENABLED")
+        self.ignore_tags = crawler.settings.getlist("METAREFRESH_IGNORE_TAGS")
+        self.max_delay = crawler.settings.getint("METAREFRESH_MAXDELAY")
+
+    def redirect_target(self, response: Response) -> str | None:
+        if not (self.enabled and isinstance(response, HtmlResponse)):
+            return None
+        delay, url = get_meta_refresh(response, ignore_tags=self.ignore_tags)
+        return url if url and delay < self.max_delay else None
 
 
 class DecompressWithinLimits(HttpCompressionMiddleware):

@@ -134,6 +134,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RefuseNonHtmlPages": 585,
     "crawler.middlewares.ChooseCharset": 584,  # after decompression, before MetaRefreshMiddleware (580) reads
     "crawler.middlewares.RefuseNotFoundPages": 583,  # reads the title in the charset chosen
+    "crawler.middlewares.CheckMetaRefreshes": 582,  # before MetaRefreshMiddleware (580) follows a meta refresh
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfter": 550,
     "crawler.errors.CountFailedPages": 540,  # below RetryAfter: sees a page's failure once, when retries end

@@ -86,6 +86,8 @@ FAULTS = {
     "/news/gone.html": "other",  # 200 with a "Page Not Found" page: a soft 404
     "/news/gone-zh.html": "other",  # 200 with a GBK 页面不存在 page
     "/news/withdrawn.html": "other",  # 302 to /index.html, the list that links it: a deleted article
+    "/news/refresh-offsite.html": "other",  # a meta refresh to another host
+    "/news/refresh-to-list.html": "other",  # a meta refresh to /index.html
 }
 
 
@@ -252,6 +254,10 @@ class FaultHandler(BaseHTTPRequestHandler):
                       "text/html; charset=gbk")
         elif path == "/news/withdrawn.html":
             self.send(302, headers={"Location": "/index.html"})
+        elif path in ("/news/refresh-offsite.html", "/news/refresh-to-list.html"):
+            target = (f"http://localhost:{self.server.server_address[1]}/news/good-2.html"
+                      if slug == "refresh-offsite" else "/index.html")
+            self.send(200, f'<html><head><meta http-equiv="refresh" content="0; url={target}"></head></html>')
         elif path == "/news/private.html":
             self.send(200, article_html("Private", "2024-01-01", "Nobody may crawl this."))
         elif path == "/news/charset-header.html":
