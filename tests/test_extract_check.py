@@ -154,6 +154,21 @@ def test_check_spots_article_links_that_are_all_off_the_site(tmp_path):
     assert "first article" not in result.stdout
 
 
+def test_check_spots_a_first_article_that_is_a_page_not_found_page(tmp_path):
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "index.html").write_text('<a href="/news/1.html">one</a>')
+    (tmp_path / "news" / "1.html").write_text("<html><head><title>404 Not Found</title></head><body><h1>Not Found"
+                                              "</h1><p>The requested URL was not found on this server.</p></body>")
+    handler = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *args: None})
+    with serving(functools.partial(handler, directory=str(tmp_path))) as base:
+        result = newscrawl("check", "generic", "--start-url", f"{base}/news/index.html",
+                           "--article-pattern", r"/news/\d+\.html$", *FAST)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"newscrawl: check failed: {base}/news/1.html is a page-not-found page (its title: '404 Not Found'), "
+        "which the crawl counts as failed")
+
+
 def test_check_follows_robots_txt_to_the_sitemaps_and_reads_the_feed(proxy):
     env, _ = proxy
     result = newscrawl("check", "generic", "--feed", f"{site.ROOT}/rss.xml", "--sitemap", f"{site.ROOT}/robots.txt",

@@ -16,6 +16,7 @@ from crawler.commands.common import (CommandError, add_generic_site_options, add
                                      setting_overrides, spider_class, use_sites_file)
 from crawler.extract import SiteRules, extract
 from crawler.fetch import FetchError, PoliteFetcher
+from crawler.middlewares import not_found_title
 from crawler.sites import GENERIC
 from crawler.urls import on_site
 from spiders.base import ARTICLE, LINKS, LIST, LIST_MECHANISM, PAGE
@@ -208,6 +209,9 @@ def report_entries(response, entries: list[str], spider, report: Report) -> list
 def check_article(url: str, rules: SiteRules, fetcher: PoliteFetcher, report: Report) -> None:
     response = fetched(url, "first article", fetcher, report)
     if response is None:
+        return
+    if (title := not_found_title(response.text)) is not None:  # a soft 404, as the crawl refuses it
+        report.problem(f"{url} is a page-not-found page (its title: {title!r}), which the crawl counts as failed")
         return
     article = extract(response.text, response.url, rules)
     for label, value in (("title", article.title), ("date", article.published), ("author", article.author),
