@@ -50,7 +50,8 @@ class ExtractArticle:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         return cls(crawler, ExtractionPool(worker_count(settings.get("NEWSCRAWL_EXTRACT_WORKERS"),
-                                                        settings.getbool("NEWSCRAWL_WRITER_PROCESS"))))
+                                                        settings.getbool("NEWSCRAWL_WRITER_PROCESS")),
+                                           settings.getfloat("NEWSCRAWL_EXTRACT_SECONDS")))
 
     def close_spider(self) -> None:
         self.pool.close()

@@ -32,6 +32,9 @@ NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD = 0.5
 # Extraction and near-duplicate fingerprints run in this many worker processes (crawler/extraction_pool.py);
 # empty: one per core (less one for the writer process, below), 0: in the crawl's own process.
 NEWSCRAWL_EXTRACT_WORKERS = os.environ.get("NEWSCRAWL_EXTRACT_WORKERS", "")
+# In a worker, one article's extraction may take this many seconds at most (0: no limit): a hostile page
+# within DOWNLOAD_MAXSIZE can keep trafilatura busy for minutes; it fails as extraction does.
+NEWSCRAWL_EXTRACT_SECONDS = 60.0
 # Articles are written in transactions of up to this many, at least once every this many seconds:
 # a crawl killed outright loses at most the articles of its last batch, which the next crawl fetches again.
 NEWSCRAWL_WRITE_BATCH_SIZE = 200
