@@ -34,7 +34,7 @@ JOINED = "newscrawl/joined_a_crawl"
 WARNINGS = "newscrawl/warnings"
 INTERRUPTED = "newscrawl/interrupted"
 STORE_ERROR = "newscrawl/store_error"
-# the warning of a crawl a page or time cap ended (its close reason after it) or the list-page cap cut short
+# the warning of a crawl a page or time cap ended (its close reason after it), or the list-page or depth cap cut short
 STOPPED_EARLY = "stopped early: "
 STORE_FAILED = "store_failed"  # the close reason of a crawl stopped because the store cannot be written
 REPLAY_UNRECORDED = "newscrawl/replay_unrecorded"  # crawler/recordings.py
@@ -88,6 +88,9 @@ def crawl_outcome(reason: str | None, stats: dict) -> Outcome:
                                "errors by kind)", warnings)
     if reason not in (FINISHED, "closespider_itemcount"):  # a page/time limit: an intended stop, but partial
         warnings += (f"{STOPPED_EARLY}{reason}",)
+    if stats.get("depth/request_ignored_count"):  # Scrapy's DepthMiddleware left links out: partial too
+        warnings += (f"{STOPPED_EARLY}{stats['depth/request_ignored_count']} links beyond DEPTH_LIMIT (--max-depth) "
+                     "not followed",)
     return Outcome(FINISHED, None, warnings)
 
 

@@ -271,6 +271,7 @@ def test_caps_end_an_endless_pager(server, tmp_path, option, list_pages, article
     asked = [path for path, _ in server.requests[asked_before:]]
     assert len([path for path in asked if path.startswith("/pager/")]) == list_pages
     assert len(result.stored) == articles
+    assert "127.0.0.1 warning: stopped early: " in result.stderr  # the next crawl walks every list page
     assert_bounded(result)
 
 

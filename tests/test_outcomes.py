@@ -81,6 +81,12 @@ def test_warnings_are_kept_and_a_closespider_limit_is_one():
     assert crawl_outcome("cancelled", FETCHED).status == "failed"
 
 
+def test_links_the_depth_limit_left_out_make_a_crawl_stopped_early():
+    outcome = crawl_outcome("finished", {**FETCHED, "depth/request_ignored_count": 3})  # Scrapy's DepthMiddleware
+    assert outcome.status == "finished"
+    assert outcome.warnings == ("stopped early: 3 links beyond DEPTH_LIMIT (--max-depth) not followed",)
+
+
 def test_errors_are_failed_pages_by_kind_not_error_log_lines():
     stats = {"newscrawl/errors/timeout": 2, "newscrawl/errors/http_status": 1, "newscrawl/errors/robots": 0,
              "log_count/ERROR": 9, "httperror/response_ignored_count": 4}
