@@ -1,7 +1,8 @@
 """Failed pages, counted once each and by kind.
 
 A page fails when the crawl gives up on it: its download failed after the
-retries, its answer was an HTTP error after the retries, it was too large, its
+retries, its answer was an HTTP error after the retries (or a 3xx that leads
+nowhere), it was too large, its
 redirects went round in a circle, robots.txt forbade it, it was not an HTML
 page, or the spider's callback crashed on it. Each failed page increments the
 Scrapy stat ``newscrawl/errors/<kind>`` exactly once; the run's ``errors`` is
@@ -35,6 +36,9 @@ from scrapy.logformatter import LogFormatter
 from twisted.internet import error as twisted_errors
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler.outcomes import ARTICLE_PAGES_FAILED, START_FAILURES
+from spiders.base import ARTICLE, PAGE
+
 logger = logging.getLogger(__name__)
 
 KINDS = ("timeout", "connection", "http_status", "too_large", "redirect_loop", "robots", "extraction", "other")
@@ -61,11 +65,17 @@ def errors_by_kind(stats: dict) -> dict[str, int]:
             if key.startswith(STAT_PREFIX) and count}
 
 
-def count_failed_page(crawler, url: str, kind: str, reason: str) -> None:
+def count_failed_page(crawler, url: str, kind: str, reason: str, meta: dict | None = None) -> None:
     """Count one failed page under kind (one of KINDS); name it at WARNING while fewer than
-    NEWSCRAWL_ERRORS_NAMED pages have failed, and say once that the rest are only counted."""
+    NEWSCRAWL_ERRORS_NAMED pages have failed, and say once that the rest are only counted.
+    meta, the failed request's, says whether it was a start page (its reason is kept) or an
+    article page (counted): the crawl's outcome tells of those (crawler/outcomes.py)."""
     stats = crawler.stats
     stats.inc_value(STAT_PREFIX + kind)
+    if (meta or {}).get("is_start_request"):
+        stats.set_value(START_FAILURES, {**stats.get_value(START_FAILURES, {}), url: f"{kind}: {reason}"})
+    if (meta or {}).get(PAGE) == ARTICLE:
+        stats.inc_value(ARTICLE_PAGES_FAILED)
     failed, named = errors_total(stats.get_stats()), crawler.settings.getint("NEWSCRAWL_ERRORS_NAMED")
     if failed <= named:
         logger.warning("failed page (%s): %s: %s", kind, url, reason)
@@ -93,7 +103,8 @@ def is_page(request: Request) -> bool:
 
 class CountFailedPages:
     """Downloader middleware, below RetryMiddleware: counts the pages whose download failed for
-    good, and those answered with an HTTP error status once the retries are used up."""
+    good, and those answered with a status other than 2xx once the retries are used up and the
+    redirects followed."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -106,9 +117,12 @@ class CountFailedPages:
 
     def process_response(self, request: Request, response: Response) -> Response:
         allowed = request.meta.get("handle_httpstatus_list", ())
-        if response.status >= 400 and response.status not in allowed and is_page(request) \
+        # not only 4xx/5xx: a 3xx here led nowhere (a redirect without a Location, a 300, a 304 the
+        # cache had no copy for), and Scrapy's HttpErrorMiddleware drops it as silently
+        if not 200 <= response.status < 300 and response.status not in allowed and is_page(request) \
                 and not request.meta.get("handle_httpstatus_all"):
-            count_failed_page(self.crawler, request.url, "http_status", f"HTTP {response.status}")
+            count_failed_page(self.crawler, request.url, "http_status", f"HTTP {response.status}",
+                              request.meta)
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
@@ -116,12 +130,13 @@ class CountFailedPages:
             return
         if isinstance(exception, IgnoreRequest) and str(exception) != _ROBOTS_REFUSAL:
             return  # counted by whoever refused the page, if it is a failure
-        count_failed_page(self.crawler, request.url, kind_of(exception), _reason(exception))
+        count_failed_page(self.crawler, request.url, kind_of(exception), _reason(exception), request.meta)
         request.meta[_COUNTED] = True
 
     def spider_error(self, failure, response: Response) -> None:
         """A callback crashed on the page: counted; Scrapy logs the traceback."""
-        count_failed_page(self.crawler, response.url, "other", f"the spider failed: {failure.value!r}")
+        count_failed_page(self.crawler, response.url, "other", f"the spider failed: {failure.value!r}",
+                          response.request.meta if response.request is not None else None)
 
 
 def _reason(exception: BaseException) -> str:
@@ -136,5 +151,6 @@ class QuietDownloadErrors(LogFormatter):
 
     def download_error(self, failure, request, spider, errmsg=None):
         if is_page(request) and not request.meta.get(_COUNTED):
-            count_failed_page(spider.crawler, request.url, kind_of(failure.value), _reason(failure.value))
+            count_failed_page(spider.crawler, request.url, kind_of(failure.value), _reason(failure.value),
+                              request.meta)
         return {**super().download_error(failure, request, spider, errmsg), "level": logging.DEBUG}

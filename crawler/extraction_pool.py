@@ -12,6 +12,11 @@ out per worker (so a page is never held back while a worker is idle, and a worke
 never waits for the reactor between two); otherwise the pages that come meanwhile
 wait and leave together, MAX_BATCH_PAGES at most.
 
+In a worker, one article's extraction may take NEWSCRAWL_EXTRACT_SECONDS at most
+(a SIGALRM timer): a hostile page within DOWNLOAD_MAXSIZE can keep trafilatura
+busy for minutes (200,000 links: two), and the pages behind it would wait. Such a
+page fails as extraction does.
+
 Workers are forked from the crawl when the first article comes (a crawl that
 finds none starts no process), so they share its imported code. They ignore
 SIGINT, and SIGTERM from anyone but the crawl, so that Ctrl-C, systemd's stop or
@@ -25,6 +30,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from contextlib import contextmanager
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -68,10 +74,35 @@ def extract_batch(calls: list[Call]) -> list[Extracted | Exception]:
     outcomes = []
     for pages, url, rules in calls:
         try:
-            outcomes.append(extract_page(pages, url, rules))
-        except Exception as exc:
-            outcomes.append(exc)
+            with _time_limit(_page_seconds):
+                outcome = extract_page(pages, url, rules)
+        except Exception as exc:  # the limit's too: it may come as the page's extraction ends
+            outcome = exc
+        outcomes.append(outcome)
     return outcomes
+
+
+_page_seconds = 0.0  # in a worker, how long one article's extraction may take (0: no limit)
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """ExtractionFailed in the block once it has run for `seconds` (a SIGALRM timer: the main thread
+    of a worker process only; none when 0)."""
+    if seconds <= 0:
+        yield
+        return
+
+    def too_long(signum, frame):
+        raise ExtractionFailed(f"extraction took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def worker_count(setting, writer_process: bool = False) -> int:
@@ -124,10 +155,11 @@ class BatchQueue:
 class ExtractionPool:
     """extract_page() in `workers` processes (in-process when 0), awaited from the reactor."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, page_seconds: float = 0.0):
         if workers < 0:
             raise ValueError(f"NEWSCRAWL_EXTRACT_WORKERS is a number of processes (0: none), not {workers!r}")
         self.workers = workers
+        self.page_seconds = page_seconds  # in the workers: NEWSCRAWL_EXTRACT_SECONDS
         self._executor: ProcessPoolExecutor | None = None
         self._queue = BatchQueue(BATCHES_PER_WORKER * workers)  # of (Call, its result's Deferred)
 
@@ -147,7 +179,7 @@ class ExtractionPool:
             batch = batches.pop(0)
             try:
                 if self._executor is None:
-                    self._executor = forked_pool(self.workers, _start_worker, (os.getpid(),))
+                    self._executor = forked_pool(self.workers, _start_worker, (os.getpid(), self.page_seconds))
                 executor = self._executor
                 future = executor.submit(extract_batch, [call for call, _ in batch])
             # A worker died earlier (BrokenProcessPool), or none could be forked (OSError: the
@@ -219,8 +251,11 @@ def deferred_from_future(future: Future) -> defer.Deferred:
     return deferred
 
 
-def _start_worker(crawl_pid: int) -> None:
-    """In a new worker: leave the crawl's signals to the crawl, and end with it."""
+def _start_worker(crawl_pid: int, page_seconds: float = 0.0) -> None:
+    """In a new worker: leave the crawl's signals to the crawl, end with it, and give each
+    article's extraction page_seconds at most."""
+    global _page_seconds
+    _page_seconds = page_seconds
     signal.set_wakeup_fd(-1)  # the crawl's event loop listens on that one
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "sigwaitinfo"):  # not on macOS, where any SIGTERM ends a worker

@@ -9,6 +9,11 @@ in HTTPCACHE_DIR/<store name>.sqlite. Several crawls may use one store at once:
 SQLite's write-ahead log and a busy timeout let them share the file; and a cache
 file (or a cached body) that is lost or damaged only costs full downloads, never
 a crawl.
+
+A cached copy stands in for a page only when the server answers 304: Scrapy's
+policy and middleware would also hand it out for a 5xx answer or a download
+error, so a repeat crawl of a site that was down looked like a success with no
+errors (RevalidateOnly, AskTheServer).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from pathlib import Path
 from time import time
 
 from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
+from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Response
 from scrapy.utils.response import response_from_dict
 
@@ -37,6 +44,21 @@ def cache_file(folder: str | Path, db_url: str | None) -> Path:
     """Where the cache of the store at db_url lives: named after the store's file."""
     store = database_file(db_url) if db_url else None
     return Path(folder) / f"{store.stem if store else 'responses'}.sqlite"
+
+
+class RevalidateOnly(RFC2616Policy):
+    """Scrapy's RFC 2616 policy, but only a 304 validates the cached copy: a 5xx answer is the
+    page's answer (retried, then a failed page), not a reason to take the copy."""
+
+    def is_cached_response_valid(self, cachedresponse: Response, response: Response, request: Request) -> bool:
+        return response.status == 304
+
+
+class AskTheServer(HttpCacheMiddleware):
+    """Scrapy's HttpCacheMiddleware without its error recovery: a page whose download fails is
+    retried and then failed, not replaced by its cached copy."""
+
+    DOWNLOAD_EXCEPTIONS = ()
 
 
 class SqliteCacheStorage:

@@ -62,7 +62,7 @@ class SkipStoredArticles:
 
     def spider_opened(self, spider) -> None:
         self.store = Store(self.db_url)
-        # A run that did not finish (interrupted, failed), or that a page or time cap stopped early,
+        # A run that did not finish (interrupted, failed), or that a page, time, list-page or depth cap stopped early,
         # may have stored a list page's articles without reaching the next page: stopping at the
         # first page with nothing new would skip those forever, so the walk after it goes through
         # every list page.

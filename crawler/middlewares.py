@@ -6,8 +6,10 @@ exception goes to no other middleware. Wired in settings.py:
 
 - CheckRedirects (610, above RedirectMiddleware): a redirect back to a URL of
   its own chain, or one more than REDIRECT_MAX_TIMES, fails the page as
-  ``redirect_loop``, one off the site as ``other`` (Scrapy's dupe filter and
-  offsite filter would otherwise drop it without a word).
+  ``redirect_loop``, one off the site or from an article to a list page as
+  ``other`` (Scrapy's dupe filter and offsite filter would otherwise drop it
+  without a word); CheckMetaRefreshes (582, above MetaRefreshMiddleware) does the
+  same for a ``<meta http-equiv="refresh">``.
 - DecompressWithinLimits (590, in place of HttpCompressionMiddleware): Scrapy's
   decompression, which stops at DOWNLOAD_MAXSIZE (a gzip bomb is ``too_large``);
   a body that does not decompress fails the page as ``other``.
@@ -15,6 +17,9 @@ exception goes to no other middleware. Wired in settings.py:
   image, other bytes or nothing at all fails as ``other`` instead of going to the
   spider.
 - ChooseCharset (584): the encoding a page is read with; see choose_encoding().
+- RefuseNotFoundPages (583): an article URL answered 200 with a "page not found"
+  page (a soft 404: the title says 404, Page Not Found, 页面不存在) fails as
+  ``other`` instead of being stored as an article.
 - RetryAfter (550, in place of RetryMiddleware): a 429/503 retried after the wait
   its Retry-After asks for, up to NEWSCRAWL_RETRY_AFTER_MAX seconds.
 """
@@ -22,6 +27,7 @@ exception goes to no other middleware. Wired in settings.py:
 from __future__ import annotations
 
 import codecs
+import html
 import re
 import time
 from email.utils import parsedate_to_datetime
@@ -31,39 +37,55 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.response import get_meta_refresh
 from twisted.internet.task import deferLater
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 from w3lib.url import canonicalize_url
 
 from crawler.errors import count_failed_page, is_page
 from crawler.urls import on_site
-from spiders.base import ARTICLE, LIST, PAGE
+from spiders.base import ARTICLE, ARTICLE_CONTINUED, LIST, PAGE
 
 _TEXT_TYPE = re.compile(r"^text/|[/+](?:html|xhtml|xml|json)\b")  # what a list or an article page may be
 _RETRY_AT = "newscrawl_retry_at"  # request meta: the monotonic time before which a retry waits
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+# where a <title> joins the page's own title with the site's or column's name
+_TITLE_PARTS = re.compile(r"\s+[-|–—·]\s+|[_|–—·]")
+# a part of the title that names no article but a missing page
+_NOT_FOUND = re.compile("|".join([
+    r"(?:http\s*)?(?:error\s*)?404(?:\s*error)?(?:\s*错误)?(?:\s*页面)?",  # 404, HTTP Error 404, 404错误页面
+    r"(?:404\W*)?(?:(?:the\s+)?(?:page|file|article|document)\s+(?:is\s+|was\s+)?)?not\s+found",  # Page Not Found
+    r"(?:404\W*)?(?:抱歉\W*)?您?所?要?(?:访问|查找|请求)?的?(?:页面|网页|文章|信息|内容)(?:不存在|未找到|找不到了?)(?:或已被?删除)?",
+]), re.IGNORECASE)
 
 
 class CheckRedirects:
     """Fails a page whose redirects come back to a URL already in its chain or run too long
-    (``redirect_loop``), or lead off the spider's allowed_domains (``other``): Scrapy would drop
-    the redirected request without a word."""
+    (``redirect_loop``), lead off the spider's allowed_domains, or lead an article to a list
+    page the crawl asked for (a deleted article sent back to its column; ``other``): Scrapy would
+    drop the redirected request without a word."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES")
+        self.list_pages: set[str] = set()  # the list pages asked for, canonical URLs
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def process_request(self, request: Request) -> None:
+        if request.meta.get(PAGE) == LIST:
+            self.list_pages.add(canonicalize_url(request.url))
+
     def process_response(self, request: Request, response: Response) -> Response:
-        location = response.headers.get("Location")
-        if not (300 <= response.status < 400 and location and is_page(request)):
+        target = self.redirect_target(response) if is_page(request) else None
+        if target is None:
             return response
         chain = [*request.meta.get("redirect_urls", []), request.url]
-        target = canonicalize_url(response.urljoin(location.decode("latin-1")))
+        target = canonicalize_url(target)
         kind = "redirect_loop"
         if target in {canonicalize_url(url) for url in chain}:
             reason = f"redirected back to {target} after {len(chain)} redirects"
@@ -71,10 +93,35 @@ class CheckRedirects:
             reason = f"more than {self.max_redirects} redirects"
         elif not on_site(target, getattr(self.crawler.spider, "allowed_domains", None)):
             kind, reason = "other", f"redirected off the site, to {target}"
+        elif request.meta.get(PAGE) == ARTICLE and target in self.list_pages:
+            kind, reason = "other", f"redirected to the list page {target}"
         else:
             return response
-        count_failed_page(self.crawler, chain[0], kind, reason)
+        count_failed_page(self.crawler, chain[0], kind, reason, request.meta)
         raise IgnoreRequest(f"{reason}: {chain[0]}")
+
+    def redirect_target(self, response: Response) -> str | None:
+        """The absolute URL the response redirects to, if it does (a 3xx with a Location)."""
+        location = response.headers.get("Location")
+        return response.urljoin(location.decode("latin-1")) if 300 <= response.status < 400 and location else None
+
+
+class CheckMetaRefreshes(CheckRedirects):
+    """CheckRedirects for the redirects a page makes with <meta http-equiv="refresh">, which
+    Scrapy's MetaRefreshMiddleware follows as it would (the same tags ignored, the same longest
+    delay): between the charset's choice and that middleware."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.enabled = crawler.settings.getbool("METAREFRESH_ENABLED")
+        self.ignore_tags = crawler.settings.getlist("METAREFRESH_IGNORE_TAGS")
+        self.max_delay = crawler.settings.getint("METAREFRESH_MAXDELAY")
+
+    def redirect_target(self, response: Response) -> str | None:
+        if not (self.enabled and isinstance(response, HtmlResponse)):
+            return None
+        delay, url = get_meta_refresh(response, ignore_tags=self.ignore_tags)
+        return url if url and delay < self.max_delay else None
 
 
 class DecompressWithinLimits(HttpCompressionMiddleware):
@@ -91,11 +138,11 @@ class DecompressWithinLimits(HttpCompressionMiddleware):
         try:
             return super().process_response(request, response)
         except IgnoreRequest as refusal:  # larger than DOWNLOAD_MAXSIZE once decompressed
-            count_failed_page(self.crawler, request.url, "too_large", str(refusal))
+            count_failed_page(self.crawler, request.url, "too_large", str(refusal), request.meta)
             raise
         except (OSError, EOFError, ValueError) as exc:  # gzip, zlib, brotli and zstd errors
             count_failed_page(self.crawler, request.url, "other",
-                              f"the body does not decompress ({type(exc).__name__}: {exc})")
+                              f"the body does not decompress ({type(exc).__name__}: {exc})", request.meta)
             raise IgnoreRequest(f"undecodable body at {request.url}") from None
 
 
@@ -116,7 +163,7 @@ class RefuseNonHtmlPages:
         reason = refusal_of_page(response)
         if reason is None:
             return response
-        count_failed_page(self.crawler, request.url, "other", reason)
+        count_failed_page(self.crawler, request.url, "other", reason, request.meta)
         raise IgnoreRequest(f"{reason}: {request.url}")
 
 
@@ -185,6 +232,36 @@ class ChooseCharset:
             return response
         encoding = choose_encoding(response.headers.get("Content-Type", b"").decode("latin-1"), response.body)
         return response.replace(encoding=encoding) if encoding else response
+
+
+class RefuseNotFoundPages:
+    """An article page whose <title> says the page was not found is a failed page: the server
+    answered 200 where it meant 404 (a deleted article, a mistyped link)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get(PAGE) not in (ARTICLE, ARTICLE_CONTINUED) or not isinstance(response, TextResponse):
+            return response
+        title = not_found_title(response.text)
+        if title is None:
+            return response
+        reason = f"a page-not-found page answered with HTTP {response.status} (its title: {title!r})"
+        count_failed_page(self.crawler, request.url, "other", reason, request.meta)
+        raise IgnoreRequest(f"{reason}: {request.url}")
+
+
+def not_found_title(page: str) -> str | None:
+    """The page's <title> when it says the page was not found (as one of the parts it joins with
+    the site's name), else None."""
+    found = _TITLE.search(page, 0, 65536)
+    title = " ".join(html.unescape(found.group(1)).split()) if found else ""
+    return title if any(_NOT_FOUND.fullmatch(part.strip()) for part in _TITLE_PARTS.split(title)) else None
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

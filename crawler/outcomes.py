@@ -6,32 +6,40 @@ components below put in the stats what it needs besides Scrapy's own keys:
 
 - ``newscrawl/start_pages``: {start URL: HTTP status} of the start pages that got an answer
   (WatchStartPages);
+- ``newscrawl/start_page_failures``: {start URL: "kind: reason"} of the start pages that failed
+  otherwise (forbidden by robots.txt, no answer, redirected off the site; crawler/errors.py);
+- ``newscrawl/article_pages_failed``: how many of the failed pages were article pages (crawler/errors.py);
 - ``newscrawl/warnings``: lines a finished crawl should tell (add_warning), e.g. a start page
   on which the article pattern matched no link (WarnArticlelessStartPages);
 - ``newscrawl/errors/<kind>``: failed pages by kind (crawler/errors.py counts and sums them);
 - ``newscrawl/interrupted``: the name of the signal that stopped the crawl (crawler/runner.py);
 - ``newscrawl/store_error``: why the store could not be written (crawler/pipelines.py);
-- ``newscrawl/frontier_error``: why a frontier worker lost its frontier (crawler/frontier_scheduler.py).
+- ``newscrawl/frontier_error``: why a frontier worker lost its frontier (crawler/frontier_worker.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import CloseSpider
 
+from crawler.urls import on_site
 from spiders.base import ARTICLE, PAGE
 
 START_PAGES = "newscrawl/start_pages"
+START_FAILURES = "newscrawl/start_page_failures"  # {start URL: "kind: reason"}, kept by crawler/errors.py
+ARTICLE_PAGES_FAILED = "newscrawl/article_pages_failed"  # failed pages that were article pages (crawler/errors.py)
 # a frontier worker that joined a crawl another worker started: it fetches no start page (crawler/frontier.py)
 JOINED = "newscrawl/joined_a_crawl"
 WARNINGS = "newscrawl/warnings"
 INTERRUPTED = "newscrawl/interrupted"
 STORE_ERROR = "newscrawl/store_error"
-STOPPED_EARLY = "stopped early: "  # the warning of a crawl a page or time cap ended, its close reason after it
+# the warning of a crawl a page or time cap ended (its close reason after it), or the list-page or depth cap cut short
+STOPPED_EARLY = "stopped early: "
 STORE_FAILED = "store_failed"  # the close reason of a crawl stopped because the store cannot be written
-FRONTIER_ERROR = "newscrawl/frontier_error"  # why a frontier worker lost its frontier (crawler/frontier_scheduler.py)
+FRONTIER_ERROR = "newscrawl/frontier_error"  # why a frontier worker lost its frontier (crawler/frontier_worker.py)
 FRONTIER_FAILED = "frontier_failed"  # the close reason of a crawl stopped by it
 REPLAY_UNRECORDED = "newscrawl/replay_unrecorded"  # crawler/recordings.py
 
@@ -78,13 +86,26 @@ def crawl_outcome(reason: str | None, stats: dict) -> Outcome:
     if unrecorded and unrecorded >= pages:
         return Outcome(FAILED, "the recordings hold none of the site's URLs (another --replay folder?)", warnings)
     answered = stats.get(START_PAGES, {})
-    if not stats.get(JOINED) and not any(200 <= status < 300 or status == 304 for status in answered.values()):
-        failures = ", ".join(f"{url} answered HTTP {status}" for url, status in answered.items())
-        return Outcome(FAILED, "no start page could be fetched" + (f": {failures}" if failures else
+    # statuses as the spider got them: a 304 the HTTP cache had a copy for came as that copy's 200
+    if not stats.get(JOINED) and not any(200 <= status < 300 for status in answered.values()):
+        failures = [*(f"{url} answered HTTP {status}" for url, status in answered.items()),
+                    *(f"{url} failed ({why})" for url, why in stats.get(START_FAILURES, {}).items()
+                      if url not in answered)]
+        return Outcome(FAILED, "no start page could be fetched" + (f": {', '.join(failures)}" if failures else
                                                                      " (no answer; see the errors by kind)"),
                        warnings)
+    # every article page failed (a firewall refusing them, a broken extraction rule): nothing was read
+    # (an article page read is an item, stored or dropped, unless extraction failed on it)
+    read = stats.get("item_scraped_count", 0) + stats.get("item_dropped_count", 0) - stats.get(
+        "newscrawl/errors/extraction", 0)
+    if stats.get(ARTICLE_PAGES_FAILED) and read <= 0:
+        return Outcome(FAILED, f"every article page it asked for failed ({stats[ARTICLE_PAGES_FAILED]}; see the "
+                               "errors by kind)", warnings)
     if reason not in (FINISHED, "closespider_itemcount"):  # a page/time limit: an intended stop, but partial
         warnings += (f"{STOPPED_EARLY}{reason}",)
+    if stats.get("depth/request_ignored_count"):  # Scrapy's DepthMiddleware left links out: partial too
+        warnings += (f"{STOPPED_EARLY}{stats['depth/request_ignored_count']} links beyond DEPTH_LIMIT (--max-depth) "
+                     "not followed",)
     return Outcome(FINISHED, None, warnings)
 
 
@@ -108,33 +129,42 @@ class WatchStartPages:
 
 class WarnArticlelessStartPages:
     """Spider middleware, next to the spider: a start page on which the spider found no article
-    link is a warning (the article pattern or the page is wrong), with that page's status."""
+    link that the crawl follows is a warning (the article pattern or the page is wrong), with that
+    page's status, and the hosts of the article links it found off the site, if any."""
 
-    def __init__(self, stats):
-        self.stats = stats
+    def __init__(self, crawler):
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats)
+        return cls(crawler)
 
     def process_spider_output(self, response, result):
-        found = False
+        articles = []
         for output in result:
-            found = found or _is_article_request(output)
+            if _is_article_request(output):
+                articles.append(output.url)
             yield output
-        self._check(response, found)
+        self._check(response, articles)
 
     async def process_spider_output_async(self, response, result):
-        found = False
+        articles = []
         async for output in result:
-            found = found or _is_article_request(output)
+            if _is_article_request(output):
+                articles.append(output.url)
             yield output
-        self._check(response, found)
+        self._check(response, articles)
 
-    def _check(self, response, found: bool) -> None:
-        if not found and response.meta.get("is_start_request"):
-            add_warning(self.stats, f"the article pattern matched no link on the start page {response.url} "
-                                    f"(HTTP {response.status})")
+    def _check(self, response, articles: list[str]) -> None:
+        if not response.meta.get("is_start_request"):
+            return
+        domains = getattr(self.crawler.spider, "allowed_domains", None)
+        if any(on_site(url, domains) for url in articles):
+            return
+        off_site = ", ".join(dict.fromkeys(urlsplit(url).hostname or url for url in articles))
+        add_warning(self.crawler.stats, f"the article pattern matched no link on the start page {response.url} "
+                                        f"(HTTP {response.status})" + (f" but links off the site, which are not "
+                                                                       f"followed: {off_site}" if off_site else ""))
 
 
 def _is_article_request(output) -> bool:

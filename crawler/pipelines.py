@@ -17,6 +17,7 @@ from crawler.extraction_pool import ExtractionPool, deferred_from_future, worker
 from crawler.items import ArticleItem
 from crawler.outcomes import STORE_ERROR, STORE_FAILED
 from crawler.store_writer import StoreWriter, outcome
+from spiders.base import ARTICLE, PAGE
 from storage import ArticleRecord, FailedPageRecord, SaveOutcome
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ class ExtractArticle:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         return cls(crawler, ExtractionPool(worker_count(settings.get("NEWSCRAWL_EXTRACT_WORKERS"),
-                                                        settings.getbool("NEWSCRAWL_WRITER_PROCESS"))))
+                                                        settings.getbool("NEWSCRAWL_WRITER_PROCESS")),
+                                           settings.getfloat("NEWSCRAWL_EXTRACT_SECONDS")))
 
     def close_spider(self) -> None:
         self.pool.close()
@@ -61,7 +63,7 @@ class ExtractArticle:
                                                                         rules)
         except Exception as exc:  # a page extraction cannot read is one counted error, never a stuck crawl
             reason = str(exc) or type(exc).__name__
-            count_failed_page(self.crawler, item.url, "extraction", reason)
+            count_failed_page(self.crawler, item.url, "extraction", reason, {PAGE: ARTICLE})
             raise ExtractionFailedDrop(item.url, reason) from None
         item.title, item.published, item.author = article.title, article.published, article.author
         item.source, item.language, item.text = article.source, article.language, article.text

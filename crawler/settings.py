@@ -32,6 +32,9 @@ NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD = 0.5
 # Extraction and near-duplicate fingerprints run in this many worker processes (crawler/extraction_pool.py);
 # empty: one per core (less one for the writer process, below), 0: in the crawl's own process.
 NEWSCRAWL_EXTRACT_WORKERS = os.environ.get("NEWSCRAWL_EXTRACT_WORKERS", "")
+# In a worker, one article's extraction may take this many seconds at most (0: no limit): a hostile page
+# within DOWNLOAD_MAXSIZE can keep trafilatura busy for minutes; it fails as extraction does.
+NEWSCRAWL_EXTRACT_SECONDS = 60.0
 # Articles are written in transactions of up to this many, at least once every this many seconds:
 # a crawl killed outright loses at most the articles of its last batch, which the next crawl fetches again.
 NEWSCRAWL_WRITE_BATCH_SIZE = 200
@@ -68,7 +71,7 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 # a 429/503 with Retry-After is retried after that many seconds, at most this many
 NEWSCRAWL_RETRY_AFTER_MAX = 60
-# Traps (crawler/traps.py): a list walk ends after this many list pages in a row without an
+# Traps (crawler/traps.py): a list walk ends after this many list pages in a row without a new
 # article link, and a run follows at most this many list pages (0: no cap); CLOSESPIDER_PAGECOUNT
 # (pages) and DEPTH_LIMIT (links from the start page) are Scrapy's caps, unset by default
 NEWSCRAWL_EMPTY_LIST_PAGES = 3
@@ -122,7 +125,10 @@ SPIDER_MIDDLEWARES = {
     "crawler.outcomes.WarnArticlelessStartPages": 560,  # sees the spider's links before any is skipped
 }
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.incremental.CountNotModified": 950,  # below HttpCacheMiddleware (900): sees the 304s
+    # Scrapy's cache, which takes its copy only on a 304 (not on a 5xx or a download error)
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "crawler.httpcache.AskTheServer": 900,
+    "crawler.incremental.CountNotModified": 950,  # below the cache (900): sees the 304s
     "crawler.archive.WriteWarc": 960,  # when NEWSCRAWL_WARC names a file: what the network answered
     # Hostile sites (crawler/middlewares.py): a response passes them from the highest number down
     "crawler.middlewares.CheckRedirects": 610,  # before RedirectMiddleware (600) follows a redirect
@@ -130,6 +136,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.DecompressWithinLimits": 590,
     "crawler.middlewares.RefuseNonHtmlPages": 585,
     "crawler.middlewares.ChooseCharset": 584,  # after decompression, before MetaRefreshMiddleware (580) reads
+    "crawler.middlewares.RefuseNotFoundPages": 583,  # reads the title in the charset chosen
+    "crawler.middlewares.CheckMetaRefreshes": 582,  # before MetaRefreshMiddleware (580) follows a meta refresh
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfter": 550,
     "crawler.errors.CountFailedPages": 540,  # below RetryAfter: sees a page's failure once, when retries end
@@ -137,7 +145,7 @@ DOWNLOADER_MIDDLEWARES = {
 # a WARC file every response fetched is appended to (`crawl --warc FILE`); none when empty
 NEWSCRAWL_WARC = ""
 HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_POLICY = "crawler.httpcache.RevalidateOnly"
 # one SQLite file per store, HTTPCACHE_DIR/<store name>.sqlite (crawler/httpcache.py)
 HTTPCACHE_STORAGE = "crawler.httpcache.SqliteCacheStorage"
 # beside the default store; `newscrawl crawl` keeps it beside whichever SQLite store it fills

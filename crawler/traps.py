@@ -2,7 +2,8 @@
 
 StopListTraps (spider middleware) ends a walk through list pages
 - after NEWSCRAWL_EMPTY_LIST_PAGES list pages in a row without an article link
-  (an endless calendar shows months without news, forever), and
+  that no earlier list page had (an endless calendar shows months without news,
+  forever; a pager past its last page shows that page again, forever), and
 - after NEWSCRAWL_MAX_LIST_PAGES list pages in the run (0: no cap).
 Scrapy's own settings cap the rest: CLOSESPIDER_PAGECOUNT (pages per run) and
 DEPTH_LIMIT (links from a start page); `newscrawl crawl --max-pages,
@@ -15,11 +16,13 @@ import logging
 
 from scrapy import Request
 
+from crawler.outcomes import STOPPED_EARLY, add_warning
 from spiders.base import ARTICLE, LIST, PAGE
 
 logger = logging.getLogger(__name__)
 
-EMPTY_IN_A_ROW = "newscrawl_empty_list_pages"  # request meta: list pages without articles just before this one
+# request meta: list pages without a new article link just before this one
+EMPTY_IN_A_ROW = "newscrawl_empty_list_pages"
 
 
 class StopListTraps:
@@ -30,6 +33,9 @@ class StopListTraps:
         # the list pages let through in this run, by URL: a pager links each page from its
         # neighbours, and a page asked for again (which Scrapy's dupefilter then drops) counts once
         self.list_pages: set[str] = set()
+        self.fingerprinter = crawler.request_fingerprinter
+        # the fingerprints of the article requests list pages gave so far (Scrapy's dupefilter's, 20 bytes each)
+        self.articles: set[bytes] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -43,13 +49,16 @@ class StopListTraps:
             yield output
 
     def _limit(self, response, outputs: list) -> list:
+        articles = {self.fingerprinter.fingerprint(o) for o in outputs
+                    if isinstance(o, Request) and o.meta.get(PAGE) == ARTICLE}
+        new_articles = articles - self.articles
+        self.articles |= articles
         lists = [o for o in outputs if isinstance(o, Request) and o.meta.get(PAGE) == LIST]
         if not lists:
             return outputs
-        has_articles = any(isinstance(o, Request) and o.meta.get(PAGE) == ARTICLE for o in outputs)
-        empty = 0 if has_articles else response.meta.get(EMPTY_IN_A_ROW, 0) + 1
+        empty = 0 if new_articles else response.meta.get(EMPTY_IN_A_ROW, 0) + 1
         if self.max_empty and empty >= self.max_empty:
-            self._stop("newscrawl/list_walks_stopped", "%d list pages in a row without an article link, "
+            self._stop("newscrawl/list_walks_stopped", "%d list pages in a row without a new article link, "
                        "the last %s: not following their pagination", empty, response.url)
             return [o for o in outputs if not (isinstance(o, Request) and o.meta.get(PAGE) == LIST)]
         kept = []
@@ -57,6 +66,10 @@ class StopListTraps:
             if isinstance(output, Request) and output.meta.get(PAGE) == LIST:
                 if (self.max_list_pages and output.url not in self.list_pages
                         and len(self.list_pages) >= self.max_list_pages):
+                    if not self.stats.get_value("newscrawl/list_pages_capped"):
+                        # the crawl did not see the whole site: a warning, and the next crawl walks every list page
+                        add_warning(self.stats, f"{STOPPED_EARLY}the cap of {self.max_list_pages} list pages "
+                                                "(NEWSCRAWL_MAX_LIST_PAGES)")
                     self._stop("newscrawl/list_pages_capped", "the cap of %d list pages is reached: "
                                "not following %s", self.max_list_pages, output.url)
                     continue

@@ -4,8 +4,8 @@ The site: /index.html lists the article URLs of FAULTS (each misbehaves one way)
 and of a few good articles, some linked under several spellings (tracking
 parameters, a session id, index.html, https); /calendar/YYYY-MM.html is an
 endless calendar without articles; /pager/N.html an endless pager with one
-article a page; /many.html a list of 10,000 article links. What the crawler
-asked for is kept in ``server.requests`` (path, monotonic time).
+article a page; /past-the-end/N.html one showing the same two articles on every
+page; /many.html a list of 10,000 article links. What the crawler asked for is kept in ``server.requests`` (path, monotonic time).
 
 Bounded: it listens on 127.0.0.1 only, serves at most MAX_CLIENTS requests at a
 time (the others wait), sleeps at most SLOW_SECONDS and sends at most HUGE_BYTES
@@ -41,6 +41,7 @@ GOOD = {
     "flaky": ("Water Works Finish Main Pipe Renewal", "2024-03-06", "The main pipe is now one hundred years younger."),
     "busy": ("City Hall Extends Its Opening Hours", "2024-03-07", "City hall now opens on Saturday mornings."),
     "dir": ("Volunteers Clean the River Banks", "2024-03-08", "Two hundred volunteers filled sixty bags."),
+    "not-found": ("Old Town Bell Not Found Yet, Divers Say", "2024-03-10", "The divers will search again in May."),
 }
 # an article served with a Retry-After header to ignore
 ODD_RETRY_AFTER = ("Ferry Timetable Printed in Large Type", "2024-03-09", "The timetable now comes in large type.")
@@ -79,6 +80,14 @@ FAULTS = {
     "/news/bad-location.html": "other",  # 301 to a URL that is none (http://[bad/), which Scrapy raises on
     "/news/bad-brotli.html": "other",  # Content-Encoding: br over bytes that are not
     "/news/odd-retry-after.html": None,  # the article, with a Retry-After digit that is no ASCII digit
+    "/news/no-location.html": "http_status",  # 302 without a Location
+    "/news/unasked-304.html": "http_status",  # 304 Not Modified, though nothing cached was named
+    "/news/choices.html": "http_status",  # 300 Multiple Choices, which Scrapy does not follow
+    "/news/gone.html": "other",  # 200 with a "Page Not Found" page: a soft 404
+    "/news/gone-zh.html": "other",  # 200 with a GBK 页面不存在 page
+    "/news/withdrawn.html": "other",  # 302 to /index.html, the list that links it: a deleted article
+    "/news/refresh-offsite.html": "other",  # a meta refresh to another host
+    "/news/refresh-to-list.html": "other",  # a meta refresh to /index.html
 }
 
 
@@ -228,6 +237,27 @@ class FaultHandler(BaseHTTPRequestHandler):
             self.send(200, b"this is not brotli at all" * 10, headers={"Content-Encoding": "br"})
         elif path == "/news/odd-retry-after.html":
             self.send(200, article_html(*ODD_RETRY_AFTER), headers={"Retry-After": "\xb2"})  # "²" in Latin-1
+        elif path == "/news/no-location.html":
+            self.send(302, "moved")
+        elif path == "/news/unasked-304.html":
+            self.send(304, headers={"ETag": '"1"'})
+        elif path == "/news/choices.html":
+            self.send(300, list_html(["/news/good-1.html", "/news/good-2.html"]),
+                      headers={"Location": "/news/good-1.html"})
+        elif path == "/news/gone.html":
+            self.send(200, "<html><head><title>Page Not Found - Riverside</title></head><body><h1>Page Not Found</h1>"
+                           "<p>Sorry, the page you asked for has moved or is no longer there. Try the search box "
+                           "or go back to the front page of Riverside News.</p></body></html>")
+        elif path == "/news/gone-zh.html":
+            self.send(200, ("<html><head><title>页面不存在_县人民政府</title></head><body><h1>抱歉，您访问的页面不存在</h1>"
+                            "<p>该信息可能已被删除或转移，请返回首页继续浏览本站其他栏目的信息。</p></body></html>").encode("gbk"),
+                      "text/html; charset=gbk")
+        elif path == "/news/withdrawn.html":
+            self.send(302, headers={"Location": "/index.html"})
+        elif path in ("/news/refresh-offsite.html", "/news/refresh-to-list.html"):
+            target = (f"http://localhost:{self.server.server_address[1]}/news/good-2.html"
+                      if slug == "refresh-offsite" else "/index.html")
+            self.send(200, f'<html><head><meta http-equiv="refresh" content="0; url={target}"></head></html>')
         elif path == "/news/private.html":
             self.send(200, article_html("Private", "2024-01-01", "Nobody may crawl this."))
         elif path == "/news/charset-header.html":
@@ -254,6 +284,8 @@ class FaultHandler(BaseHTTPRequestHandler):
         elif path.startswith("/pager/"):  # an endless pager, one new article a page
             page = int(slug)
             self.send(200, list_html([f"/news/p-{page}.html", f"/pager/{page + 1}.html"]))
+        elif path.startswith("/past-the-end/"):  # a pager past its last page: that page again, forever
+            self.send(200, list_html(["/news/p-1.html", "/news/p-2.html", f"/past-the-end/{int(slug) + 1}.html"]))
         elif path == "/many.html":
             self.send(200, list_html([f"/news/m-{i}.html" for i in range(MANY_LINKS)]))
         elif path.startswith("/news/p-") or path.startswith("/news/m-"):

@@ -186,6 +186,8 @@ def test_bad_setting_override(tmp_path):
     ("NEWSCRAWL_ERRORS_NAMED=ten", "-s NEWSCRAWL_ERRORS_NAMED takes a number"),  # read only when a page fails
     ("ROBOTSTXT_OBEY=maybe", "-s ROBOTSTXT_OBEY takes True or False (default: True), not 'maybe'"),
     ("NEWSCRAWL_WRITE_BATCH_SECONDS=0", "NEWSCRAWL_WRITE_BATCH_SECONDS is a number of seconds above 0"),
+    # Scrapy's pause and resume: the resumed crawl skipped its start page as seen, fetched nothing and failed
+    ("JOBDIR=crawls/henan", "-s JOBDIR is not supported: a crawl after an interrupted one walks every list page"),
 ])
 def test_a_setting_of_the_wrong_kind_is_one_line_before_any_crawl(tmp_path, setting, message):
     result = newscrawl("crawl", "jfmi", "--replay", "-s", setting, "--db", f"sqlite:///{tmp_path}/a.db")

@@ -1,7 +1,9 @@
 """`newscrawl extract` on a saved page and on a URL served on 127.0.0.1, and `newscrawl check`
 with a good and a bad pattern, a feed and a sitemap (the invented site of tests/source_site.py)."""
 
+import functools
 import json
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from tests import source_site as site
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import site_folder
-from tests.loopback import recorded_site_proxy
+from tests.loopback import recorded_site_proxy, serving
 
 FAST = ["-s", "DOWNLOAD_DELAY=0"]
 ROCAR_PAGE = site_folder("rocar") / "pages" / "en-menu139-newsDetail-441.html"
@@ -134,6 +136,37 @@ def test_check_spots_a_page_pattern_that_matches_nothing(proxy):
     result = newscrawl("check", *GOOD[:-1], r"/news/list_\d+\.html$", *FAST, env=env)
     assert result.returncode == 1
     assert "the page pattern matches no link on any start page" in result.stderr
+
+
+def test_check_spots_article_links_that_are_all_off_the_site(tmp_path):
+    """The crawl follows no link off its allowed domains: articles linked on another host (a CDN,
+    another name of the server) are none to it."""
+    (tmp_path / "news").mkdir()
+    handler = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *args: None})
+    with serving(functools.partial(handler, directory=str(tmp_path))) as base:
+        elsewhere = base.replace("127.0.0.1", "localhost")
+        (tmp_path / "news" / "index.html").write_text(f'<a href="{elsewhere}/news/1.html">one</a>')
+        result = newscrawl("check", "generic", "--start-url", f"{base}/news/index.html",
+                           "--article-pattern", r"/news/\d+\.html$", *FAST)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr == ("newscrawl: check failed: every article link found is off the site, which the crawl "
+                             "does not follow: localhost\n")
+    assert "first article" not in result.stdout
+
+
+def test_check_spots_a_first_article_that_is_a_page_not_found_page(tmp_path):
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "index.html").write_text('<a href="/news/1.html">one</a>')
+    (tmp_path / "news" / "1.html").write_text("<html><head><title>404 Not Found</title></head><body><h1>Not Found"
+                                              "</h1><p>The requested URL was not found on this server.</p></body>")
+    handler = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *args: None})
+    with serving(functools.partial(handler, directory=str(tmp_path))) as base:
+        result = newscrawl("check", "generic", "--start-url", f"{base}/news/index.html",
+                           "--article-pattern", r"/news/\d+\.html$", *FAST)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"newscrawl: check failed: {base}/news/1.html is a page-not-found page (its title: '404 Not Found'), "
+        "which the crawl counts as failed")
 
 
 def test_check_follows_robots_txt_to_the_sitemaps_and_reads_the_feed(proxy):

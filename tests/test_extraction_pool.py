@@ -116,15 +116,33 @@ def test_a_page_extraction_fails_on_is_one_counted_error(site_with_a_broken_rule
     result = newscrawl("crawl", "pool", "--replay", str(folder / "site"), "--db", f"sqlite:///{db}", "--json",
                        "-s", f"NEWSCRAWL_EXTRACT_WORKERS={workers}", "-s", "SPIDER_MODULES=broken_site",
                        "-s", "LOG_LEVEL=WARNING", env={"PYTHONPATH": str(folder)})
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # it read no article: a failed crawl
     [summary] = json.loads(result.stdout)
     assert (summary["outcome"], summary["new"], summary["errors"], summary["errors_by_kind"]) == (
-        "finished", 0, 2, {"extraction": 2})
+        "failed", 0, 2, {"extraction": 2})
     for n in (1, 2):
         assert f"failed page (extraction): {HOST}/news/a{n}.html: " in result.stderr
     assert "Traceback" not in result.stderr
     with closing(sqlite3.connect(db)) as connection:
         assert connection.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+
+
+def test_a_page_whose_extraction_takes_too_long_fails_alone(tmp_path):
+    """A page that keeps a worker busy for many seconds (trafilatura takes minutes over 200,000
+    links, well within DOWNLOAD_MAXSIZE) is stopped after NEWSCRAWL_EXTRACT_SECONDS."""
+    write_pool_site(tmp_path / "site", (1, 2))
+    slow = tmp_path / "site" / "pages" / "a2.html"
+    slow.write_text("<html><body><h1>Links</h1>" + "<a href='/x'>a link</a> " * 60_000 + "</body></html>")
+    (tmp_path / "pool_site.py").write_text(BROKEN_SITE.replace('extraction_rules = SiteRules(body="div[[")', ""))
+    started = time.monotonic()
+    result = newscrawl("crawl", "pool", "--replay", str(tmp_path / "site"), "--db", f"sqlite:///{tmp_path / 'a.db'}",
+                       "--json", "-s", "NEWSCRAWL_EXTRACT_WORKERS=1", "-s", "NEWSCRAWL_EXTRACT_SECONDS=0.5",
+                       "-s", "SPIDER_MODULES=pool_site", env={"PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    [summary] = json.loads(result.stdout)
+    assert (summary["new"], summary["errors_by_kind"]) == (1, {"extraction": 1})
+    assert f"failed page (extraction): {HOST}/news/a2.html: extraction took longer than 0.5 s" in result.stderr
+    assert time.monotonic() - started < 30
 
 
 DYING_SITE = f'''

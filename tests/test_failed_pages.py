@@ -68,17 +68,17 @@ def site(tmp_path):
     return tmp_path
 
 
-def run(folder: Path, *args: str):
+def run(folder: Path, *args: str, returncode: int = 0):
     """newscrawl with the folder's spider module as the only site."""
     result = newscrawl(*args, "--db", f"sqlite:///{folder / 'articles.db'}",
                        env={"PYTHONPATH": str(folder), "SCRAPY_SETTINGS_MODULE": "failing_settings"})
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == returncode, result.stderr
     return result
 
 
-def crawl(folder: Path) -> tuple[dict, str]:
+def crawl(folder: Path, returncode: int = 0) -> tuple[dict, str]:
     """The crawl's summary, and what it said on stderr."""
-    result = run(folder, "crawl", "failing", "--replay", str(folder / "site"), "--json")
+    result = run(folder, "crawl", "failing", "--replay", str(folder / "site"), "--json", returncode=returncode)
     [summary] = json.loads(result.stdout)
     return summary, result.stderr
 
@@ -103,7 +103,9 @@ def assert_whole(text: str) -> None:
 
 
 def test_a_page_extraction_fails_on_is_kept_and_stored_once_the_rules_are_fixed(site):
-    summary, log = crawl(site)
+    summary, log = crawl(site, returncode=1)  # it read no article: a failed crawl, whose pages are kept
+    assert (summary["outcome"], summary["error"]) == ("failed", "every article page it asked for failed (2; see "
+                                                                "the errors by kind)")
     assert (summary["new"], summary["errors"], summary["errors_by_kind"]) == (0, 2, {"extraction": 2})
     assert query(site, "SELECT url, site FROM failed_pages ORDER BY url") == [
         (f"{HOST}/news/a1.html", "failing"), (f"{HOST}/news/a2.html", "failing")]

@@ -249,6 +249,17 @@ def test_an_endless_calendar_walk_stops_after_list_pages_without_articles(server
     assert_bounded(result)
 
 
+def test_a_pager_showing_the_same_articles_on_every_page_stops_as_an_empty_one(server, tmp_path):
+    """Past its last page a pager shows that page again (or the first), forever: a page whose
+    article links all came on earlier pages counts as one without articles."""
+    asked_before = len(server.requests)
+    result = crawl(server.base, "/past-the-end/1.html", r"/news/p-", tmp_path / "articles.db", "--full",
+                   "--page-pattern", r"/past-the-end/\d+\.html$", "-s", "NEWSCRAWL_EMPTY_LIST_PAGES=3")
+    pager = [path for path, _ in server.requests[asked_before:] if path.startswith("/past-the-end/")]
+    assert len(pager) == 4  # page 1, then three pages in a row with nothing it had not linked
+    assert len(result.stored) == 2 and result.stats["newscrawl/list_walks_stopped"] == 1
+
+
 @pytest.mark.parametrize(("option", "list_pages", "articles"), [
     (["--max-list-pages", "4"], 5, 5),  # the start page, then 4
     (["--max-depth", "2"], 3, 2),  # pager/1 -> pager/2 -> pager/3 (and p-1, p-2)
@@ -260,7 +271,21 @@ def test_caps_end_an_endless_pager(server, tmp_path, option, list_pages, article
     asked = [path for path, _ in server.requests[asked_before:]]
     assert len([path for path in asked if path.startswith("/pager/")]) == list_pages
     assert len(result.stored) == articles
+    assert "127.0.0.1 warning: stopped early: " in result.stderr  # the next crawl walks every list page
     assert_bounded(result)
+
+
+def test_a_crawl_the_list_page_cap_stopped_says_so_and_the_next_walks_every_list_page(server, tmp_path):
+    db = tmp_path / "articles.db"
+    capped = crawl(server.base, "/pager/1.html", r"/news/p-", db, "--page-pattern", r"/pager/\d+\.html$",
+                   "--max-list-pages", "2")
+    warning = "stopped early: the cap of 2 list pages (NEWSCRAWL_MAX_LIST_PAGES)"
+    assert f"127.0.0.1 warning: {warning}" in capped.stderr
+    with closing(sqlite3.connect(db)) as store:
+        assert warning in store.execute("SELECT warnings FROM crawl_runs").fetchone()[0]
+    again = crawl(server.base, "/pager/1.html", r"/news/p-", db, "--page-pattern", r"/pager/\d+\.html$",
+                  "--max-list-pages", "4")
+    assert len(again.stored) == 5  # past the pages stored before, which alone would have ended the walk
 
 
 def test_the_list_page_cap_counts_pages_not_the_links_to_them():

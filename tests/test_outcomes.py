@@ -7,7 +7,8 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from datetime import timedelta
-from http.server import SimpleHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler
+from types import SimpleNamespace
 
 import pytest
 from scrapy import Request
@@ -15,8 +16,8 @@ from scrapy.http import HtmlResponse
 
 from crawler.errors import errors_by_kind
 from crawler.extensions import run_counts
-from crawler.outcomes import (INTERRUPTED, START_PAGES, STORE_ERROR, WARNINGS, Outcome, WarnArticlelessStartPages,
-                              crawl_outcome)
+from crawler.outcomes import (ARTICLE_PAGES_FAILED, INTERRUPTED, START_FAILURES, START_PAGES, STORE_ERROR, WARNINGS, Outcome,
+                              WarnArticlelessStartPages, crawl_outcome)
 from crawler.runner import FIXTURES
 from spiders.base import ARTICLE, LIST, PAGE
 from storage import ArticleRecord, RunCounts, Store
@@ -41,6 +42,12 @@ def test_start_pages_that_all_failed_make_a_failed_crawl_naming_their_status():
     assert outcome == Outcome("failed", f"no start page could be fetched: {START} answered HTTP 404")
     assert crawl_outcome("finished", {"response_received_count": 3,
                                       START_PAGES: {START: 500, START + "?page=2": 200}}).status == "finished"
+
+
+def test_a_start_page_that_failed_without_an_answer_is_named_with_its_reason():
+    stats = {"response_received_count": 1, START_FAILURES: {START: "robots: IgnoreRequest: Forbidden by robots.txt"}}
+    assert crawl_outcome("finished", stats).error == (f"no start page could be fetched: {START} failed "
+                                                      "(robots: IgnoreRequest: Forbidden by robots.txt)")
 
 
 def test_nothing_fetched_is_a_failure():
@@ -74,6 +81,12 @@ def test_warnings_are_kept_and_a_closespider_limit_is_one():
     assert crawl_outcome("cancelled", FETCHED).status == "failed"
 
 
+def test_links_the_depth_limit_left_out_make_a_crawl_stopped_early():
+    outcome = crawl_outcome("finished", {**FETCHED, "depth/request_ignored_count": 3})  # Scrapy's DepthMiddleware
+    assert outcome.status == "finished"
+    assert outcome.warnings == ("stopped early: 3 links beyond DEPTH_LIMIT (--max-depth) not followed",)
+
+
 def test_errors_are_failed_pages_by_kind_not_error_log_lines():
     stats = {"newscrawl/errors/timeout": 2, "newscrawl/errors/http_status": 1, "newscrawl/errors/robots": 0,
              "log_count/ERROR": 9, "httperror/response_ignored_count": 4}
@@ -89,10 +102,16 @@ class Stats(dict):
         self[key] = value
 
 
+def watching(stats: Stats) -> WarnArticlelessStartPages:
+    """The middleware, in a crawl of rocar."""
+    return WarnArticlelessStartPages(SimpleNamespace(stats=stats, spider=SimpleNamespace(
+        allowed_domains=["www.rocar.net"])))
+
+
 @pytest.mark.parametrize("links", [[], [LIST]])
 def test_a_start_page_without_article_links_is_a_warning_with_its_status(links):
     stats = Stats()
-    middleware = WarnArticlelessStartPages(stats)
+    middleware = watching(stats)
     start = HtmlResponse(START, status=200, request=Request(START, meta={"is_start_request": True}))
     output = [Request(START + f"?page={i}", meta={PAGE: page}) for i, page in enumerate(links)]
     assert list(middleware.process_spider_output(start, iter(output))) == output
@@ -103,6 +122,16 @@ def test_a_start_page_without_article_links_is_a_warning_with_its_status(links):
     later = HtmlResponse(START + "?page=2", request=Request(START + "?page=2"))
     list(middleware.process_spider_output(later, iter([])))
     assert stats == {}
+
+
+def test_a_start_page_whose_article_links_are_all_off_the_site_is_a_warning_naming_their_hosts():
+    stats = Stats()
+    start = HtmlResponse(START, status=200, request=Request(START, meta={"is_start_request": True}))
+    links = [Request(f"https://{host}/news/{i}.html", meta={PAGE: ARTICLE})
+             for i, host in enumerate(["cdn.rocar.com", "rocar.org", "cdn.rocar.com"])]
+    list(watching(stats).process_spider_output(start, iter(links)))
+    assert stats[WARNINGS] == [f"the article pattern matched no link on the start page {START} (HTTP 200) but "
+                               "links off the site, which are not followed: cdn.rocar.com, rocar.org"]
 
 
 # -- runs in the store ------------------------------------------------------------------
@@ -232,7 +261,17 @@ def test_a_site_that_does_not_answer_fails_the_crawl(tmp_path):
     result = generic(f"sqlite:///{tmp_path / 'articles.db'}", f"{site}/news/")
     assert result.returncode == 1
     assert result.stdout.splitlines()[1].split()[1:3] == ["failed", "0"]
-    assert "failed: no start page could be fetched (no answer" in result.stderr
+    assert f"failed: no start page could be fetched: {site}/news/ failed (connection: " in result.stderr
+
+
+def test_a_start_page_robots_txt_forbids_fails_the_crawl_saying_so(tmp_path):
+    (tmp_path / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
+    with served(tmp_path) as site:
+        result = generic(f"sqlite:///{tmp_path / 'articles.db'}", f"{site}/news/")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"newscrawl: 127.0.0.1 failed: no start page could be fetched: {site}/news/ failed "
+        "(robots: IgnoreRequest: Forbidden by robots.txt)")
 
 
 def test_an_article_pattern_that_matches_nothing_is_a_warning_naming_the_start_pages_status(tmp_path):
@@ -305,3 +344,94 @@ def test_a_run_that_cannot_be_recorded_closes_the_crawl_as_a_store_failure(tmp_p
     assert "attempt to write a readonly database" in crawler.stats[STORE_ERROR]
     assert crawl_outcome("store_failed", dict(crawler.stats)).status == "failed"
     recorder.record_end("store_failed")  # nothing to record, nothing raised
+
+
+class ValidatedSite(BaseHTTPRequestHandler):
+    """A news list and its article, with ETags (so that the crawl caches them), or `failure`'s
+    status for every URL once it is set."""
+
+    failure: int | None = None
+    pages = {"/news/": '<html><body><a href="/news/1.html">one</a></body></html>',
+             "/news/1.html": "<html><head><title>One</title></head><body><h1>One</h1><div class=\"article-content\">"
+                             "<p>The harbour ferry now also crosses in the evening, the district said after a "
+                             "year of talks with the people who live on both banks.</p></div></body></html>"}
+
+    def do_GET(self):  # noqa: N802
+        status = self.failure or (200 if self.path in self.pages else 404)
+        if status == 200 and self.headers.get("If-None-Match") == '"1"':
+            status = 304
+        body = self.pages[self.path].encode() if status == 200 else b""
+        self.send_response(status)
+        self.send_header("ETag", '"1"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("failure", [500, None])  # None: the server is gone
+def test_a_site_that_is_down_fails_the_repeat_crawl_though_its_pages_are_cached(tmp_path, failure):
+    db = f"sqlite:///{tmp_path / 'articles.db'}"
+    handler = type("Site", (ValidatedSite,), {})
+    with serving(handler) as site:
+        assert generic(db, f"{site}/news/").returncode == 0
+        handler.failure = failure
+        if failure:
+            result = generic(db, f"{site}/news/", r"/news/\d+\.html$", "--json")
+    if not failure:  # a port nobody listens on any more
+        result = generic(db, f"{site}/news/", r"/news/\d+\.html$", "--json")
+    [summary] = json.loads(result.stdout)
+    assert (result.returncode, summary["outcome"], summary["errors"]) == (1, "failed", 1)
+    why = f"{site}/news/ " + (f"answered HTTP {failure}" if failure else "failed (connection: ")
+    assert summary["error"].startswith("no start page could be fetched") and why in summary["error"]
+
+
+def test_a_start_page_answering_304_unasked_is_no_start_page(tmp_path):
+    """A 304 the cache has no copy for (nothing was asked conditionally) has no page in it."""
+    handler = type("Site", (ValidatedSite,), {"failure": 304})
+    with serving(handler) as site:
+        result = generic(f"sqlite:///{tmp_path / 'articles.db'}", f"{site}/news/", r"/news/\d+\.html$", "--json")
+    [summary] = json.loads(result.stdout)
+    assert (result.returncode, summary["outcome"], summary["errors_by_kind"]) == (1, "failed", {"http_status": 1})
+    assert summary["error"] == f"no start page could be fetched: {site}/news/ answered HTTP 304"
+
+
+class BlockedArticles(BaseHTTPRequestHandler):
+    """A news list served, and its articles refused with 403, as a firewall that tells bots apart does."""
+
+    def do_GET(self):  # noqa: N802
+        listed = self.path == "/news/"
+        body = b'<html><body><a href="/news/1.html">one</a> <a href="/news/2.html">two</a></body></html>' if listed \
+            else b"Forbidden"
+        self.send_response(200 if listed else 403)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_crawl_whose_every_article_page_failed_is_a_failure():
+    stats = {**FETCHED, "newscrawl/errors/http_status": 2, ARTICLE_PAGES_FAILED: 2}
+    assert crawl_outcome("finished", stats) == Outcome("failed", "every article page it asked for failed (2; see "
+                                                                 "the errors by kind)")
+    # one article page read is enough (stored, or dropped as one without text): the others are counted errors
+    assert crawl_outcome("finished", {**stats, "item_scraped_count": 1}).status == "finished"
+    assert crawl_outcome("finished", {**stats, "item_dropped_count": 1}).status == "finished"
+    # but not one extraction failed on: that is one of the failed article pages
+    assert crawl_outcome("finished", {**stats, "item_dropped_count": 1, "newscrawl/errors/extraction": 1,
+                                      ARTICLE_PAGES_FAILED: 3}).status == "failed"
+
+
+def test_a_site_that_refuses_every_article_page_fails_the_crawl(tmp_path):
+    db = f"sqlite:///{tmp_path / 'articles.db'}"
+    with serving(BlockedArticles) as site:
+        result = generic(db, f"{site}/news/", r"/news/\d+\.html$", "--json")
+    [summary] = json.loads(result.stdout)
+    assert (result.returncode, summary["outcome"], summary["errors_by_kind"]) == (1, "failed", {"http_status": 2})
+    assert summary["error"] == "every article page it asked for failed (2; see the errors by kind)"
+    [site_stats] = json.loads(newscrawl("stats", "--json", "--db", db).stdout)["sites"]
+    assert site_stats["last_success"] is None

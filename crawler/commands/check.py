@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.utils.sitemap import sitemap_urls_from_robots
@@ -15,7 +16,9 @@ from crawler.commands.common import (CommandError, add_generic_site_options, add
                                      setting_overrides, spider_class, use_sites_file)
 from crawler.extract import SiteRules, extract
 from crawler.fetch import FetchError, PoliteFetcher
+from crawler.middlewares import not_found_title
 from crawler.sites import GENERIC
+from crawler.urls import on_site
 from spiders.base import ARTICLE, LINKS, LIST, LIST_MECHANISM, PAGE
 from spiders.sources import feed_entries, is_robots_txt, sitemap_body, sitemap_entries
 
@@ -94,6 +97,7 @@ def run(args) -> int:
         first_articles += check_feed(url, spider, fetcher, report)
     for url in spidercls.sitemap_urls:
         first_articles += check_sitemap(url, spider, fetcher, report)
+    first_articles = followed(first_articles, spidercls.allowed_domains, report)
     if first_articles:
         check_article(first_articles[0], getattr(spidercls, "extraction_rules", SiteRules()), fetcher, report)
     elif not report.problems:
@@ -104,6 +108,16 @@ def run(args) -> int:
         return 1
     report.line(f"{spidercls.name}: ok")
     return 0
+
+
+def followed(articles: list[str], domains: list[str], report: Report) -> list[str]:
+    """The article links the crawl would follow: those on its allowed domains (a problem when
+    links were found but none is)."""
+    on_the_site = [url for url in articles if on_site(url, domains)]
+    if articles and not on_the_site:
+        hosts = ", ".join(dict.fromkeys(urlsplit(url).hostname or url for url in articles))
+        report.problem(f"every article link found is off the site, which the crawl does not follow: {hosts}")
+    return on_the_site
 
 
 def site_spider(args, settings):
@@ -195,6 +209,9 @@ def report_entries(response, entries: list[str], spider, report: Report) -> list
 def check_article(url: str, rules: SiteRules, fetcher: PoliteFetcher, report: Report) -> None:
     response = fetched(url, "first article", fetcher, report)
     if response is None:
+        return
+    if (title := not_found_title(response.text)) is not None:  # a soft 404, as the crawl refuses it
+        report.problem(f"{url} is a page-not-found page (its title: {title!r}), which the crawl counts as failed")
         return
     article = extract(response.text, response.url, rules)
     for label, value in (("title", article.title), ("date", article.published), ("author", article.author),

@@ -89,6 +89,9 @@ def run(args) -> int:
     if settings.getfloat("NEWSCRAWL_WRITE_BATCH_SECONDS") <= 0:  # the writer's timer would spin, or not start
         raise CommandError("NEWSCRAWL_WRITE_BATCH_SECONDS is a number of seconds above 0, not "
                            f"{settings['NEWSCRAWL_WRITE_BATCH_SECONDS']!r}")
+    if settings.get("JOBDIR"):  # Scrapy's record of the requests seen outlives the crawl: its pages are never fetched again
+        raise CommandError("-s JOBDIR is not supported: a crawl after an interrupted one walks every list page again, "
+                           "and a job folder's record of the pages seen would keep later crawls from fetching them")
     try:  # an unusable store or threshold is reported before crawling
         store = Store(settings["NEWSCRAWL_DB"],
                       near_duplicate_threshold=settings.getfloat("NEWSCRAWL_NEAR_DUPLICATE_THRESHOLD"))
