@@ -207,7 +207,7 @@ def test_a_database_server_that_goes_away_stops_the_crawl_as_a_store_failure(own
     exit 2, no page counted as failed for it; with the server back, the next crawl stores the rest."""
     db = own_postgres.new_database()
     crawl = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "rocar", "--replay", "--db", db,
-                              "-s", "DOWNLOAD_DELAY=1", "-s", "HTTPCACHE_ENABLED=False", "--json"],
+                              "-s", "DOWNLOAD_DELAY=0.5", "-s", "HTTPCACHE_ENABLED=False", "--json"],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not stored_articles(db):  # the first list page's articles are written
