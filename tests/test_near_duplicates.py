@@ -228,20 +228,25 @@ def lookup_steps(store: Store, probes: list[str]) -> int:
     return steps
 
 
+WRITE_BATCH = 200  # NEWSCRAWL_WRITE_BATCH_SIZE's default
+
+
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory) -> LabelledRun:
     """Over 2,000 articles (stories, their reprints, template meetings) saved through the
-    Store, in an order where reprints often come before their originals."""
+    Store in batches as a crawl's writer saves them (each article as if saved after the ones
+    before it), in an order where reprints often come before their originals."""
     articles = labelled_articles(seed=2026, stories=1050)
     probes = [article.text for article in labelled_articles(seed=7, stories=30)]
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('labelled') / 'articles.db'}")
     steps = []
     half = len(articles) // 2
-    for batch in (articles[:half], articles[half:]):
-        for article in batch:
-            store.save_article(ArticleRecord(url=article.url, site=article.url.split("/")[2], title=article.title,
-                                             text=article.text, published=article.published,
-                                             language=article.language))
+    for part in (articles[:half], articles[half:]):
+        for start in range(0, len(part), WRITE_BATCH):
+            store.save_articles([ArticleRecord(url=article.url, site=article.url.split("/")[2], title=article.title,
+                                               text=article.text, published=article.published,
+                                               language=article.language)
+                                 for article in part[start:start + WRITE_BATCH]])
         steps.append(lookup_steps(store, probes))
     stored = {article["url"]: article for article in store.articles()}
     store.close()
