@@ -43,6 +43,11 @@ def file_response(path: Path, url: str | None = None) -> Response:
     return as_response(url or path.resolve().as_uri(), path.read_bytes())
 
 
+# The rules of a host whose robots.txt answered a server error: RFC 9309 (2.3.1.4) asks a crawler
+# that cannot reach it to fetch nothing.
+FORBID_ALL = "User-agent: *\nDisallow: /\n"
+
+
 class PoliteFetcher:
     """Fetches pages one at a time as the crawl would; remembers each host's robots.txt."""
 
@@ -66,13 +71,17 @@ class PoliteFetcher:
         return self._get(url)
 
     def robots_txt_of(self, url: str) -> Protego:
-        """The rules of url's host (allowing everything when its robots.txt cannot be had, as Scrapy does)."""
+        """The rules of url's host: none when its robots.txt is missing or cannot be had (as Scrapy
+        does), everything forbidden when it answered a server error (FORBID_ALL)."""
         parts = urlsplit(url)
         host = f"{parts.scheme}://{parts.netloc}"
         if host not in self.robots:
             try:
                 answer = self._get(f"{host}/robots.txt")
-                text = answer.body.decode("utf-8", "replace") if answer.status == 200 else ""
+                if 500 <= answer.status < 600:
+                    text = FORBID_ALL
+                else:
+                    text = answer.body.decode("utf-8", "replace") if answer.status == 200 else ""
             except FetchError:
                 text = ""
             self.robots[host] = Protego.parse(text)

@@ -22,12 +22,15 @@ exception goes to no other middleware. Wired in settings.py:
   ``other`` instead of being stored as an article.
 - RetryAfter (550, in place of RetryMiddleware): a 429/503 retried after the wait
   its Retry-After asks for, up to NEWSCRAWL_RETRY_AFTER_MAX seconds.
+- RobotsTxtServerErrors (545, below RetryAfter): a robots.txt still answered with
+  a server error forbids every page of its host.
 """
 
 from __future__ import annotations
 
 import codecs
 import html
+import logging
 import re
 import time
 from email.utils import parsedate_to_datetime
@@ -39,14 +42,18 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import get_meta_refresh
 from twisted.internet.task import deferLater
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 from w3lib.url import canonicalize_url
 
 from crawler.errors import count_failed_page, is_page
+from crawler.fetch import FORBID_ALL
 from crawler.urls import on_site
 from spiders.base import ARTICLE, ARTICLE_CONTINUED, LIST, PAGE
+
+logger = logging.getLogger(__name__)
 
 _TEXT_TYPE = re.compile(r"^text/|[/+](?:html|xhtml|xml|json)\b")  # what a list or an article page may be
 _RETRY_AT = "newscrawl_retry_at"  # request meta: the monotonic time before which a retry waits
@@ -262,6 +269,21 @@ def not_found_title(page: str) -> str | None:
     found = _TITLE.search(page, 0, 65536)
     title = " ".join(html.unescape(found.group(1)).split()) if found else ""
     return title if any(_NOT_FOUND.fullmatch(part.strip()) for part in _TITLE_PARTS.split(title)) else None
+
+
+class RobotsTxtServerErrors:
+    """A robots.txt answered with a server error (5xx, once retries are over) becomes one that
+    forbids everything, as RFC 9309 (2.3.1.4) asks of a crawler that cannot reach it: Scrapy's
+    RobotsTxtMiddleware would read the error page as rules, which allow all. A warning says so;
+    `-s ROBOTSTXT_OBEY=False` crawls the site anyway."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        url = urlparse_cached(request)
+        if not (request.meta.get("dont_obey_robotstxt") and url.path == "/robots.txt" and 500 <= response.status < 600):
+            return response
+        logger.warning("robots.txt of %s answered HTTP %d: taken as forbidding every page (RFC 9309); "
+                       "-s ROBOTSTXT_OBEY=False crawls it anyway", url.hostname, response.status)
+        return Response(response.url, status=200, body=FORBID_ALL.encode(), request=request)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

@@ -140,6 +140,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CheckMetaRefreshes": 582,  # before MetaRefreshMiddleware (580) follows a meta refresh
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfter": 550,
+    "crawler.middlewares.RobotsTxtServerErrors": 545,  # below RetryAfter: a robots.txt error once retries end
     "crawler.errors.CountFailedPages": 540,  # below RetryAfter: sees a page's failure once, when retries end
 }
 # a WARC file every response fetched is appended to (`crawl --warc FILE`); none when empty

@@ -12,6 +12,7 @@ from tests import source_site as site
 from tests.cli_runner import newscrawl
 from tests.fixture_sites import site_folder
 from tests.loopback import recorded_site_proxy, serving
+from tests.test_outcomes import UnreachableRobots
 
 FAST = ["-s", "DOWNLOAD_DELAY=0"]
 ROCAR_PAGE = site_folder("rocar") / "pages" / "en-menu139-newsDetail-441.html"
@@ -212,3 +213,12 @@ def test_check_names_the_list_mechanism_of_a_column_paged_by_its_cms_script():
     lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
     assert "list mechanism links" in lines and "list mechanism trs_pager" in lines
     assert any(line.startswith("list-page links 1 e.g. http://www.hnjgdj.gov.cn/sxdt/index_1.html") for line in lines)
+
+
+def test_extract_a_url_whose_robots_txt_answers_a_server_error_fetches_nothing():
+    handler = type("Robots", (UnreachableRobots,), {"asked": []})
+    with serving(handler) as host:
+        result = newscrawl("extract", f"{host}/news/1.html", *FAST)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == f"newscrawl: robots.txt of {host.split('//')[1]} forbids {host}/news/1.html\n"
+    assert handler.asked == ["/robots.txt"]

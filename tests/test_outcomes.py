@@ -348,7 +348,8 @@ def test_a_run_that_cannot_be_recorded_closes_the_crawl_as_a_store_failure(tmp_p
 
 class ValidatedSite(BaseHTTPRequestHandler):
     """A news list and its article, with ETags (so that the crawl caches them), or `failure`'s
-    status for every URL once it is set."""
+    status for every page once it is set (robots.txt stays a 404: one answering a server error
+    forbids the whole site)."""
 
     failure: int | None = None
     pages = {"/news/": '<html><body><a href="/news/1.html">one</a></body></html>',
@@ -357,7 +358,7 @@ class ValidatedSite(BaseHTTPRequestHandler):
                              "year of talks with the people who live on both banks.</p></div></body></html>"}
 
     def do_GET(self):  # noqa: N802
-        status = self.failure or (200 if self.path in self.pages else 404)
+        status = (self.failure if self.path != "/robots.txt" else None) or (200 if self.path in self.pages else 404)
         if status == 200 and self.headers.get("If-None-Match") == '"1"':
             status = 304
         body = self.pages[self.path].encode() if status == 200 else b""
@@ -435,3 +436,37 @@ def test_a_site_that_refuses_every_article_page_fails_the_crawl(tmp_path):
     assert summary["error"] == "every article page it asked for failed (2; see the errors by kind)"
     [site_stats] = json.loads(newscrawl("stats", "--json", "--db", db).stdout)["sites"]
     assert site_stats["last_success"] is None
+
+
+class UnreachableRobots(BaseHTTPRequestHandler):
+    """A news site whose robots.txt answers with a server error (`status`), its pages served."""
+
+    status = 503
+    asked: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        self.asked.append(self.path)
+        robots = self.path == "/robots.txt"
+        body = b"<html><body>Service Unavailable</body></html>" if robots else \
+            b'<html><body><a href="/news/1.html">one</a></body></html>'
+        self.send_response(self.status if robots else 200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_robots_txt_answering_a_server_error_forbids_the_site(tmp_path, status):
+    """RFC 9309, 2.3.1.4: a robots.txt that cannot be fetched for a server error means the crawler
+    must assume it may fetch nothing (Scrapy took the error page for rules, and crawled all)."""
+    handler = type("Robots", (UnreachableRobots,), {"status": status, "asked": []})
+    with serving(handler) as site:
+        result = generic(f"sqlite:///{tmp_path / 'articles.db'}", f"{site}/news/", r"/news/\d+\.html$", "--json")
+    assert handler.asked == ["/robots.txt"]
+    [summary] = json.loads(result.stdout)
+    assert (result.returncode, summary["outcome"], summary["errors_by_kind"]) == (1, "failed", {"robots": 1})
+    assert f"robots.txt of 127.0.0.1 answered HTTP {status}" in result.stderr
