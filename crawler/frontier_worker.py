@@ -15,6 +15,7 @@ import json
 import logging
 import time
 import warnings
+from functools import cached_property
 
 from redis import RedisError
 from scrapy import signals
@@ -132,16 +133,17 @@ class FrontierWorker:
         self.heartbeat.start(HEARTBEAT, now=False)
         self.run_beat.start(self.crawler.settings.getfloat("NEWSCRAWL_HEARTBEAT"), now=False)
 
+    @cached_property
+    def store(self) -> Store:
+        """The store, opened at the first heartbeat and kept until the worker stops (opened again
+        at the next use while it cannot be)."""
+        return Store(self.crawler.settings["NEWSCRAWL_DB"])
+
     def beat_run(self) -> None:
-        store = None
         try:
-            store = Store(self.crawler.settings["NEWSCRAWL_DB"])
-            store.heartbeat(self.crawl.run_id)
+            self.store.heartbeat(self.crawl.run_id)
         except StoreError as exc:  # the crawl goes on; the pipeline stops it if articles cannot be stored
             log.warning("%s", exc)
-        finally:
-            if store:
-                store.close()
 
     def report(self) -> None:
         """Keep the crawl's lease, and say whether this worker has work."""
@@ -187,21 +189,21 @@ class FrontierWorker:
         for beat in (self.heartbeat, self.run_beat):
             if beat.running:
                 beat.stop()
-        store = Store(self.crawler.settings["NEWSCRAWL_DB"])
         try:
             stats = self.crawler.stats.get_stats()
             outcome = crawl_outcome(reason, stats)
-            store.add_to_run(self.crawl.run_id, run_counts(stats), errors_by_kind=errors_by_kind(stats),
-                             warnings=outcome.warnings)
+            self.store.add_to_run(self.crawl.run_id, run_counts(stats), errors_by_kind=errors_by_kind(stats),
+                                  warnings=outcome.warnings)
             try:
                 ending = self._leave(outcome)
             except RedisError as exc:  # no worker can tell it is the last: the run ends as this one
                 error = lose_frontier(self.crawler, exc, closing=True)
                 ending = (outcome.status, outcome.error) if outcome.status != "finished" else ("failed", error)
             if ending:
-                store.add_to_run(self.crawl.run_id, RunCounts(), status=ending[0], error=ending[1])
+                self.store.add_to_run(self.crawl.run_id, RunCounts(), status=ending[0], error=ending[1])
         finally:
-            store.close()
+            if "store" in vars(self):  # opened
+                self.store.close()
 
     def _leave(self, outcome) -> tuple[str, str | None] | None:
         """Leave the crawl; the last worker out clears its keys and returns how its run ends (as
