@@ -1,13 +1,21 @@
-"""Running the real `newscrawl` command: in a subprocess, or in this process for the commands
-that only read the store (a Scrapy reactor runs once per process: crawls need a process each)."""
+"""Running the real `newscrawl` command: in a process of its own, forked by this test process's
+fork server (tests/forkserver.py), or in this process for the commands that only read the store
+(a Scrapy reactor runs once per process: crawls need a process each)."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
+import json
+import locale
 import os
+import select
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,8 +31,67 @@ def newscrawl(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT,
         return run_in_process(*args, cwd=cwd)
     environment = {name: value for name, value in os.environ.items() if name != "NEWSCRAWL_DB"}
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=timeout)
+    command = [sys.executable, "-m", "crawler.cli", *args]
+    # (a thread running a command while another does gets a subprocess)
+    if fork_server.can_run(environment) and _fork_server_lock.acquire(blocking=False):
+        try:
+            return fork_server.run(command, environment, cwd, timeout)
+        finally:
+            _fork_server_lock.release()
+    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+def _interpreter_settings(environment: dict[str, str]) -> dict[str, str]:
+    """What Python reads from the environment once, at start-up: PYTHON* and the locale."""
+    return {name: value for name, value in environment.items() if name.startswith(("PYTHON", "LC_")) or name == "LANG"}
+
+
+class _ForkServer:
+    """The client of tests/forkserver.py: started at its first command, stopped when this
+    process exits."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.environment = dict(os.environ)  # (this process's at start, whatever tests change since)
+
+    def can_run(self, environment: dict[str, str]) -> bool:
+        """Whether a command in `environment` would start as the server does."""
+        return _interpreter_settings(environment) == _interpreter_settings(self.environment)
+
+    def run(self, command: list[str], environment: dict[str, str], cwd: Path,
+            timeout: float) -> subprocess.CompletedProcess:
+        """As subprocess.run(command, capture_output=True, text=True, timeout=timeout) would."""
+        if self.process is None or self.process.poll() is not None:
+            self.process = subprocess.Popen([sys.executable, "-m", "tests.forkserver"], cwd=ROOT, bufsize=0,
+                                            env=self.environment,
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            atexit.register(self.process.stdin.close)
+            if self.process.stdout.readline() != b"ready\n":
+                raise RuntimeError(f"the fork server did not start (exit {self.process.wait()})")
+        with tempfile.TemporaryDirectory(prefix="newscrawl-command-") as folder:
+            output = {name: Path(folder, name) for name in ("stdout", "stderr")}
+            for path in output.values():
+                path.touch()
+            request = {"args": command[3:], "env": environment, "cwd": str(Path(cwd).resolve()),
+                       **{name: str(path) for name, path in output.items()}}
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            pid = int(self.process.stdout.readline())
+            if not select.select([self.process.stdout], [], [], timeout)[0]:
+                os.kill(pid, signal.SIGKILL)
+                self.process.stdout.readline()
+                raise subprocess.TimeoutExpired(command, timeout, *(_text(path) for path in output.values()))
+            returncode = int(self.process.stdout.readline())
+            return subprocess.CompletedProcess(command, returncode, *(_text(path) for path in output.values()))
+
+
+def _text(path: Path) -> str:
+    """A captured output as subprocess's text mode gives it (locale encoding, universal newlines)."""
+    text = path.read_bytes().decode(locale.getpreferredencoding(False))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+fork_server = _ForkServer()
+_fork_server_lock = threading.Lock()
 
 
 def run_in_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
