@@ -476,9 +476,15 @@ class StoreReader:
         )
         try:
             ranked = self._best(ranking, fts, filters, limit)
+            ids = [id_ for id_, _ in ranked]
+            # FTS5 evaluates the query anew for each id it looks up. For a prefix query (word*)
+            # that means merging the lists of every word with that prefix each time (23 ms for the
+            # 20 ids of `inspect*` at 100,000 articles), where one pass over its matches, checking
+            # each id ("+ 0" keeps the ids from being looked up), takes 3 ms; a word or a phrase
+            # is quicker to look up by id (2-4 ms against 6-24).
+            wanted = (fts.c.rowid + 0).in_(ids) if "*" in query else fts.c.rowid.in_(ids)
             with self.engine.connect() as connection:
-                rows = {row.id: row for row in connection.execute(
-                    marked.where(matches, fts.c.rowid.in_([id_ for id_, _ in ranked])))}
+                rows = {row.id: row for row in connection.execute(marked.where(matches, wanted))}
         except OperationalError as exc:
             reason = str(exc.orig)
             if not _FTS_QUERY_ERROR.match(reason):

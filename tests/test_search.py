@@ -113,6 +113,16 @@ def test_words_phrases_prefixes_or_not_and_title_mean_the_same_on_both_stores(st
     assert urls("title:safety") == {IN_TITLE.url, ELSEWHERE.url}
 
 
+def test_a_prefix_query_marks_every_word_it_matched(store):
+    # (SQLite marks a prefix query's hits in one pass over its matches, not by looking each up)
+    hits = store.search("drill* OR safe*")
+    assert {hit.url for hit in hits} == {IN_TITLE.url, IN_BODY.url, ELSEWHERE.url}
+    shown = {hit.url: hit.title + " " + hit.snippet for hit in hits}
+    assert "[drills]" in shown[IN_BODY.url] and "[Safety]" in shown[IN_BODY.url], shown
+    assert "[Safety]" in shown[ELSEWHERE.url] and "[drills]" in shown[ELSEWHERE.url], shown
+    assert "[safety]" in shown[IN_TITLE.url], shown
+
+
 def test_search_prints_ranked_blocks_with_marked_matches(db):
     result = newscrawl("search", "knowledge contest", "--db", db)
     assert result.returncode == 0, result.stderr
