@@ -137,6 +137,7 @@ def test_the_index_follows_an_edited_chinese_article(zh_store):
 
 def test_index_text_gives_pairs_and_shown_text_gives_the_text_back():
     assert index_text("2023年党建工作。") == "2023\u200b年党\u200b党建\u200b建工\u200b工作\u200b作\u200b。"
+    assert index_text("A党B建工") == "A\u200b党\u200bB\u200b建工\u200b工\u200b"  # runs of one and two characters
     for text in ("2023年党建工作。党，建 abc党def", "Plain English, unchanged.", "党", ""):
         assert shown_text(index_text(text), ("[", "]")) == text
     assert index_text("Plain English, unchanged.") == "Plain English, unchanged."
