@@ -153,9 +153,9 @@ class DecompressWithinLimits(HttpCompressionMiddleware):
             raise IgnoreRequest(f"undecodable body at {request.url}") from None
 
 
-class RefuseNonHtmlPages:
-    """A list or article page must be text (HTML, XML); a PDF, an image or an empty answer
-    there is a failed page."""
+class RefusePages:
+    """The base of middlewares that refuse pages the server answered: refusal() says why a page
+    is refused (None: it goes on), and a refused page is a failed page of kind "other"."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -164,14 +164,25 @@ class RefuseNonHtmlPages:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def refusal(self, request: Request, response: Response) -> str | None:
+        raise NotImplementedError
+
     def process_response(self, request: Request, response: Response) -> Response:
-        if request.meta.get(PAGE) not in (ARTICLE, LIST) or not 200 <= response.status < 300:
-            return response
-        reason = refusal_of_page(response)
+        reason = self.refusal(request, response)
         if reason is None:
             return response
         count_failed_page(self.crawler, request.url, "other", reason, request.meta)
         raise IgnoreRequest(f"{reason}: {request.url}")
+
+
+class RefuseNonHtmlPages(RefusePages):
+    """A list or article page must be text (HTML, XML); a PDF, an image or an empty answer
+    there is a failed page."""
+
+    def refusal(self, request: Request, response: Response) -> str | None:
+        if request.meta.get(PAGE) not in (ARTICLE, LIST) or not 200 <= response.status < 300:
+            return None
+        return refusal_of_page(response)
 
 
 def refusal_of_page(response: Response) -> str | None:
@@ -241,26 +252,17 @@ class ChooseCharset:
         return response.replace(encoding=encoding) if encoding else response
 
 
-class RefuseNotFoundPages:
+class RefuseNotFoundPages(RefusePages):
     """An article page whose <title> says the page was not found is a failed page: the server
     answered 200 where it meant 404 (a deleted article, a mistyped link)."""
 
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def process_response(self, request: Request, response: Response) -> Response:
+    def refusal(self, request: Request, response: Response) -> str | None:
         if request.meta.get(PAGE) not in (ARTICLE, ARTICLE_CONTINUED) or not isinstance(response, TextResponse):
-            return response
+            return None
         title = not_found_title(response.text)
         if title is None:
-            return response
-        reason = f"a page-not-found page answered with HTTP {response.status} (its title: {title!r})"
-        count_failed_page(self.crawler, request.url, "other", reason, request.meta)
-        raise IgnoreRequest(f"{reason}: {request.url}")
+            return None
+        return f"a page-not-found page answered with HTTP {response.status} (its title: {title!r})"
 
 
 def not_found_title(page: str) -> str | None:
