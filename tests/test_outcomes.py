@@ -24,7 +24,7 @@ from storage import ArticleRecord, RunCounts, Store
 from storage.models import CrawlRun
 from storage.reader import DEAD_AFTER, utcnow
 from tests.cli_runner import newscrawl
-from tests.loopback import serving
+from tests.loopback import send, serving
 
 START = "https://www.rocar.net/en/menu139/"
 FETCHED = {"response_received_count": 11, START_PAGES: {START: 200}}
@@ -361,12 +361,7 @@ class ValidatedSite(BaseHTTPRequestHandler):
         status = (self.failure if self.path != "/robots.txt" else None) or (200 if self.path in self.pages else 404)
         if status == 200 and self.headers.get("If-None-Match") == '"1"':
             status = 304
-        body = self.pages[self.path].encode() if status == 200 else b""
-        self.send_response(status)
-        self.send_header("ETag", '"1"')
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send(self, status, {"ETag": '"1"'}, self.pages[self.path].encode() if status == 200 else b"")
 
     def log_message(self, *args):
         pass
@@ -406,10 +401,7 @@ class BlockedArticles(BaseHTTPRequestHandler):
         listed = self.path == "/news/"
         body = b'<html><body><a href="/news/1.html">one</a> <a href="/news/2.html">two</a></body></html>' if listed \
             else b"Forbidden"
-        self.send_response(200 if listed else 403)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send(self, 200 if listed else 403, {}, body)
 
     def log_message(self, *args):
         pass
@@ -449,11 +441,7 @@ class UnreachableRobots(BaseHTTPRequestHandler):
         robots = self.path == "/robots.txt"
         body = b"<html><body>Service Unavailable</body></html>" if robots else \
             b'<html><body><a href="/news/1.html">one</a></body></html>'
-        self.send_response(self.status if robots else 200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send(self, self.status if robots else 200, {"Content-Type": "text/html"}, body)
 
     def log_message(self, *args):
         pass
