@@ -28,7 +28,12 @@ LIBRARIES = (
     "alembic.runtime.migration", "numpy", "scrapy.crawler", "scrapy.spiders", "scrapy.http",
     "scrapy.linkextractors", "scrapy.downloadermiddlewares.retry", "scrapy.extensions.httpcache",
     "twisted.internet.defer", "twisted.internet.asyncioreactor", "trafilatura", "htmldate", "courlan",
-    "dateparser", "feedparser", "warcio", "lxml.html", "w3lib.html", "tld",
+    "dateparser", "feedparser", "warcio", "lxml.html", "w3lib.html", "tld", "tldextract", "numpy.random",
+    "scrapy.spidermiddlewares.referer", "twisted.internet.endpoints",
+    # RetryMiddleware's settings name an exception of this module, which a crawl then imports with
+    # Scrapy's engine on the stack: its deprecated-class shims call inspect.stack(), whose cost is
+    # the stack's depth times the modules loaded (CPython #92041), 120 ms a crawl there.
+    "scrapy.core.downloader.handlers.http11",
 )
 
 
