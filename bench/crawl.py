@@ -13,8 +13,9 @@ Then, in one run, it times
 
 and prints both throughputs (articles per second of wall time), their ratio, how
 long reading commands take on the crawled store (best of three), the cores the
-crawl kept busy (CPU seconds / wall seconds) and its peak RSS (the proportional
-set size summed over its processes, sampled twice a second).
+crawl kept busy (CPU seconds / wall seconds), its peak RSS (the proportional
+set size summed over its processes, sampled twice a second), and what the
+machine's cores gave just before and after (bench/machine.py).
 
 Usage: make bench  (or .venv/bin/python bench/crawl.py [--n 5000] [--loop-sample K] [--keep])
 Target (2 cores): crawl >= 2.5x the loop; peak RSS < 400 MB at 50,000 pages.
@@ -33,6 +34,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from machine import capacity_line, parallel_capacity  # bench/, this script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "https://news.bench.example"
@@ -258,6 +261,7 @@ def main() -> None:
     try:
         articles = generate(folder, args.n)
         sample = articles[:args.loop_sample] if args.loop_sample else articles
+        capacity = {"before the crawl": parallel_capacity()}
         # the machine's speed drifts within minutes: a drift during the crawl weighs on the loop too
         loop_before = time_loop(sample[:len(sample) // 2])
         crawl = time_crawl(folder)
@@ -265,6 +269,7 @@ def main() -> None:
             sys.exit(f"the crawl stored {crawl['articles']} of the site's {args.n} articles: not comparable")
         commands = time_commands(folder)
         loop_after = time_loop(sample[len(sample) // 2:])
+        capacity["after"] = parallel_capacity()
         loop = {name: loop_before[name] + loop_after[name] for name in ("wall", "cpu")}
     finally:
         if not args.keep:
@@ -290,6 +295,7 @@ def main() -> None:
           "CPU-bound rate")
     print(f"peak RSS of the crawl  {crawl['rss'] / 2**20:8.0f} MB (all its processes)")
     print("command start (s)      " + "  ".join(f"{name} {seconds:.2f}" for name, seconds in commands.items()))
+    print(f"this machine           {capacity_line(capacity)}")
     print(f"ratio (crawl / loop)   {crawl_rate / loop_rate:8.2f}x the plain loop's throughput")
 
 

@@ -8,7 +8,8 @@ characters, with and without --site/--since/--language filters) is run through
 Store.search, interleaved with the same search ranked on one core (its ids in one stretch) and
 with the query newscrawl ran before (which asked bm25 again while marking the best 20 up, and
 looked every match up in the articles table to filter it), whose results and scores must be
-the same; p50/p95 are printed for all three, with their ratios.
+the same; p50/p95 are printed for all three, with their ratios, and what the machine's cores
+gave just before and after (bench/machine.py).
 Target: p95 < 50 ms at 100,000 articles.
 With --postgresql, the store is then copied (`newscrawl db copy`) into a PostgreSQL server of
 its own (tests/servers.py) and the same queries are timed there too (no target: it ranks
@@ -37,6 +38,7 @@ from sqlalchemy import func, insert, literal_column, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.runner import FIXTURES  # noqa: E402
+from machine import capacity_line, parallel_capacity  # noqa: E402  (bench/, this script's folder)
 from storage import Store, reader  # noqa: E402
 from storage.compression import compressed  # noqa: E402
 from storage.reader import (  # noqa: E402
@@ -200,6 +202,7 @@ def main() -> None:
         print(f"generated {args.n} articles in {seconds:.0f} s "
               f"({Path(folder, 'articles.db').stat().st_size / 2**20:.0f} MB)")
         queries = QUERIES + [(tails[language][rank - 1], {}) for language in ("en", "zh") for rank in TAIL_RANKS]
+        capacity = {"before the searches": parallel_capacity()}
         now, one_stretch, before = [], [], []
         per_query = defaultdict(list)
         for _ in range(args.rounds):  # interleaved, so that machine noise hits every query alike
@@ -214,6 +217,7 @@ def main() -> None:
                 seconds, scores = timed(lambda: query_before(store, query, **filters))
                 before.append(seconds)
                 assert [hit.score for hit in hits] == scores, ("ranking changed", query, filters)
+        capacity["after"] = parallel_capacity()
         matches = {(query, str(filters)): count_matches(store, query) for query, filters in queries}
         store.close()
         if args.postgresql:
@@ -238,6 +242,7 @@ def main() -> None:
     # search uses every core (StoreReader._rank_in_parts): other jobs on the machine slow it down
     print(f"{os.cpu_count()} cores, load average over the last 1/5/15 minutes: "
           + ", ".join(f"{load:.1f}" for load in os.getloadavg()))
+    print(capacity_line(capacity))
 
 
 def time_on_postgresql(source: str, queries: list, rounds: int) -> list[float]:
