@@ -42,8 +42,10 @@ def newscrawl(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT,
 
 
 def _interpreter_settings(environment: dict[str, str]) -> dict[str, str]:
-    """What Python reads from the environment once, at start-up: PYTHON* and the locale."""
-    return {name: value for name, value in environment.items() if name.startswith(("PYTHON", "LC_")) or name == "LANG"}
+    """What Python reads from the environment once, at start-up, that the fork server cannot give a
+    child: PYTHON* (but PYTHONPATH, which it can) and the locale."""
+    return {name: value for name, value in environment.items()
+            if (name.startswith(("PYTHON", "LC_")) and name != "PYTHONPATH") or name == "LANG"}
 
 
 class _ForkServer:

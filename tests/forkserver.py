@@ -8,6 +8,10 @@ settings from the environment when imported) and runs crawler.cli.main, so that 
 `python -m crawler.cli` only in finding the libraries already imported. The idea and the name
 are those of multiprocessing's "forkserver" start method.
 
+A command whose PYTHONPATH differs from the server's gets the sys.path that PYTHONPATH would have
+begun with, unless one of its folders holds a module Python had imported by then (sitecustomize, a
+preloaded library): such a command's child executes a fresh interpreter instead.
+
 Protocol, one JSON line a request on stdin: {"args", "env", "cwd", "stdout", "stderr"} (the last
 two, files the child writes its output into); the server answers the child's pid, then its exit
 code as subprocess gives it (-N when a signal N ended it), one line each.
@@ -17,6 +21,7 @@ Usage: python -m tests.forkserver  (cli_runner starts one per test process)
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import json
 import os
 import sys
@@ -49,6 +54,51 @@ def preload() -> None:
         sys.exit("forkserver: importing the libraries installed a Twisted reactor")
 
 
+def python_path_folders(python_path: str) -> list[str]:
+    """The folders Python puts on sys.path, after the script's, for PYTHONPATH=python_path: each
+    made absolute (an empty one is the working directory), duplicates dropped (CPython's getpath.py
+    and site.removeduppaths)."""
+    if not python_path:
+        return []
+    return list(dict.fromkeys(os.path.abspath(folder) for folder in python_path.split(os.pathsep)))
+
+
+def module_names(folder: str) -> set[str]:
+    """The modules and regular packages an import finds in `folder` (namespace packages, found only
+    where no module of that name is, left out); none for a folder that cannot be read."""
+    suffixes = tuple(importlib.machinery.all_suffixes())
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return set()
+    names = set()
+    for entry in entries:
+        if entry.is_dir():
+            if any(os.path.exists(os.path.join(entry.path, "__init__" + suffix)) for suffix in suffixes):
+                names.add(entry.name)
+        elif entry.name.endswith(suffixes):
+            names.add(entry.name.partition(".")[0])
+    return names
+
+
+_SERVER_PYTHON_PATH = python_path_folders(os.environ.get("PYTHONPATH", ""))
+
+
+def take_python_path(python_path: str) -> bool:
+    """In the child, once in the command's working directory: sys.path as PYTHONPATH=python_path
+    would have begun it. False, sys.path left as it is, where that cannot be done: a module in
+    those folders would have been imported at start-up (sitecustomize, usercustomize) or in place
+    of one this process has imported."""
+    imported = {name.partition(".")[0] for name in sys.modules} | {"sitecustomize", "usercustomize"}
+    folders = python_path_folders(python_path)
+    if any(module_names(folder) & imported for folder in folders):
+        return False
+    if sys.path[1:1 + len(_SERVER_PYTHON_PATH)] != _SERVER_PYTHON_PATH:
+        return False
+    sys.path[1:1 + len(_SERVER_PYTHON_PATH)] = folders
+    return True
+
+
 def run_command(request: dict) -> None:
     """In the child: take the request's process state, then run the command. Never returns: the
     command's exit ends the process as `python -m crawler.cli` would end."""
@@ -60,6 +110,9 @@ def run_command(request: dict) -> None:
         opened = os.open(path, flags)
         os.dup2(opened, fd)
         os.close(opened)
+    python_path = request["env"].get("PYTHONPATH", "")
+    if python_path_folders(python_path) != _SERVER_PYTHON_PATH and not take_python_path(python_path):
+        os.execve(sys.executable, [sys.executable, "-m", "crawler.cli", *request["args"]], request["env"])
     import crawler.cli
 
     sys.argv = [crawler.cli.__file__, *request["args"]]

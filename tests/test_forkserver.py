@@ -46,3 +46,41 @@ def test_a_forked_command_running_past_its_timeout_is_killed(tmp_path):
     assert time.monotonic() - started < 30
     # the server answers the next command
     assert fork_server.run(command("sites"), dict(os.environ), ROOT, timeout=120).returncode == 0
+
+
+PROBE_SETTINGS = """\
+from crawler.settings import *  # noqa: F401,F403
+import sys
+print("probe:", "forked" if "tests" in sys.modules else "fresh", sys.path[1:], file=sys.stderr)
+"""
+
+
+def test_a_forked_command_has_the_sys_path_its_pythonpath_gives_a_subprocess(tmp_path):
+    (tmp_path / "probe_settings.py").write_text(PROBE_SETTINGS)
+    # relative and empty entries (the working directory) and a repeated one, as Python reads them
+    python_path = os.pathsep.join([str(tmp_path), "relative", "", str(tmp_path)])
+    environment = {**os.environ, "PYTHONPATH": python_path, "SCRAPY_SETTINGS_MODULE": "probe_settings"}
+    args = ["crawl", "nosuchsite", "--replay"]
+    forked = fork_server.run(command(*args), environment, tmp_path, timeout=120)
+    expected = subprocess.run(command(*args), env=environment, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+    assert forked.stderr.startswith("probe: forked ")  # the server's libraries: no fresh interpreter
+    assert (forked.returncode, forked.stdout, forked.stderr.replace("probe: forked", "probe: fresh", 1)) == \
+        (expected.returncode, expected.stdout, expected.stderr)
+    assert f"[{str(tmp_path)!r}, {str(tmp_path / 'relative')!r}, " in forked.stderr
+
+
+@pytest.mark.parametrize("module, source, said", [
+    ("sitecustomize.py", "import sys\nprint('sitecustomize ran', file=sys.stderr)\n", "sitecustomize ran"),
+    ("scrapy/__init__.py", "raise ImportError('scrapy shadowed')\n", "scrapy shadowed"),
+], ids=["sitecustomize", "a preloaded library"])
+def test_a_pythonpath_module_python_imports_before_the_command_gets_a_fresh_interpreter(tmp_path, module, source,
+                                                                                        said):
+    (tmp_path / module).parent.mkdir(exist_ok=True)
+    (tmp_path / module).write_text(source)
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    args = ["crawl", "nosuchsite", "--replay"]
+    forked = fork_server.run(command(*args), environment, ROOT, timeout=120)
+    expected = subprocess.run(command(*args), env=environment, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert said in expected.stderr
+    assert (forked.returncode, forked.stdout, forked.stderr) == (expected.returncode, expected.stdout, expected.stderr)
