@@ -86,16 +86,16 @@ _SERVER_PYTHON_PATH = python_path_folders(os.environ.get("PYTHONPATH", ""))
 
 def take_python_path(python_path: str) -> bool:
     """In the child, once in the command's working directory: sys.path as PYTHONPATH=python_path
-    would have begun it. False, sys.path left as it is, where that cannot be done: a module in
-    those folders would have been imported at start-up (sitecustomize, usercustomize) or in place
-    of one this process has imported."""
+    would have begun it. False, sys.path left as it is, where that cannot be done: the server had
+    a PYTHONPATH of its own (whose folders may have pushed later copies out of sys.path), or a
+    module in those folders would have been imported at start-up (sitecustomize, usercustomize) or
+    in place of one this process has imported."""
     imported = {name.partition(".")[0] for name in sys.modules} | {"sitecustomize", "usercustomize"}
     folders = python_path_folders(python_path)
-    if any(module_names(folder) & imported for folder in folders):
+    if _SERVER_PYTHON_PATH or any(module_names(folder) & imported for folder in folders):
         return False
-    if sys.path[1:1 + len(_SERVER_PYTHON_PATH)] != _SERVER_PYTHON_PATH:
-        return False
-    sys.path[1:1 + len(_SERVER_PYTHON_PATH)] = folders
+    # after the script's folder; a later copy of one of them goes (site.removeduppaths keeps the first)
+    sys.path[1:] = folders + [entry for entry in sys.path[1:] if entry not in folders]
     return True
 
 

@@ -57,8 +57,10 @@ print("probe:", "forked" if "tests" in sys.modules else "fresh", sys.path[1:], f
 
 def test_a_forked_command_has_the_sys_path_its_pythonpath_gives_a_subprocess(tmp_path):
     (tmp_path / "probe_settings.py").write_text(PROBE_SETTINGS)
-    # relative and empty entries (the working directory) and a repeated one, as Python reads them
-    python_path = os.pathsep.join([str(tmp_path), "relative", "", str(tmp_path)])
+    # relative and empty entries (the working directory), a repeated one, and one that sys.path
+    # holds further on (the standard library's zip, a file: no module of it imported), as Python reads them
+    python_path = os.pathsep.join([str(tmp_path), "relative", "", str(tmp_path),
+                                   *(entry for entry in sys.path if entry.endswith(".zip"))])
     environment = {**os.environ, "PYTHONPATH": python_path, "SCRAPY_SETTINGS_MODULE": "probe_settings"}
     args = ["crawl", "nosuchsite", "--replay"]
     forked = fork_server.run(command(*args), environment, tmp_path, timeout=120)
