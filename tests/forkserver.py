@@ -9,8 +9,9 @@ settings from the environment when imported) and runs crawler.cli.main, so that 
 are those of multiprocessing's "forkserver" start method.
 
 A command whose PYTHONPATH differs from the server's gets the sys.path that PYTHONPATH would have
-begun with, unless one of its folders holds a module Python had imported by then (sitecustomize, a
-preloaded library): such a command's child executes a fresh interpreter instead.
+begun with, unless an entry is a zip or a folder holding a module Python had imported or tried to
+import by then (sitecustomize, a preloaded library, a library's optional import): such a command's
+child executes a fresh interpreter instead.
 
 Protocol, one JSON line a request on stdin: {"args", "env", "cwd", "stdout", "stderr"} (the last
 two, files the child writes its output into); the server answers the child's pid, then its exit
@@ -33,8 +34,9 @@ LIBRARIES = (
     "alembic.runtime.migration", "numpy", "scrapy.crawler", "scrapy.spiders", "scrapy.http",
     "scrapy.linkextractors", "scrapy.downloadermiddlewares.retry", "scrapy.extensions.httpcache",
     "twisted.internet.defer", "twisted.internet.asyncioreactor", "trafilatura", "htmldate", "courlan",
-    "dateparser", "feedparser", "warcio", "lxml.html", "w3lib.html", "tld", "tldextract", "numpy.random",
+    "dateparser", "feedparser", "warcio", "lxml.html", "w3lib.html", "tld",
     "scrapy.spidermiddlewares.referer", "twisted.internet.endpoints",
+    # (not tldextract, which reads its cache folder from the environment when imported)
     # RetryMiddleware's settings name an exception of this module, which a crawl then imports with
     # Scrapy's engine on the stack: its deprecated-class shims call inspect.stack(), whose cost is
     # the stack's depth times the modules loaded (CPython #92041), 120 ms a crawl there.
@@ -42,9 +44,21 @@ LIBRARIES = (
 )
 
 
+class MissedImports:
+    """The last finder of sys.meta_path: asked only for what no other finder found, it notes the
+    top-level names of the imports that failed (a library's optional one: try: import cchardet)."""
+
+    names: set[str] = set()
+
+    @classmethod
+    def find_spec(cls, name: str, path=None, target=None) -> None:
+        cls.names.add(name.partition(".")[0])
+
+
 def preload() -> None:
     """Import LIBRARIES; SystemExit naming them if that warned (a fresh process would have said
     so on its stderr, which a child of this server would not)."""
+    sys.meta_path.append(MissedImports)
     with warnings.catch_warnings(record=True) as caught:
         for name in LIBRARIES:
             importlib.import_module(name)
@@ -87,12 +101,13 @@ _SERVER_PYTHON_PATH = python_path_folders(os.environ.get("PYTHONPATH", ""))
 def take_python_path(python_path: str) -> bool:
     """In the child, once in the command's working directory: sys.path as PYTHONPATH=python_path
     would have begun it. False, sys.path left as it is, where that cannot be done: the server had
-    a PYTHONPATH of its own (whose folders may have pushed later copies out of sys.path), or a
-    module in those folders would have been imported at start-up (sitecustomize, usercustomize) or
-    in place of one this process has imported."""
-    imported = {name.partition(".")[0] for name in sys.modules} | {"sitecustomize", "usercustomize"}
+    a PYTHONPATH of its own (whose folders may have pushed later copies out of sys.path), an entry
+    is a file (a zip, not read here), or a module in those folders would have been imported at
+    start-up (sitecustomize, usercustomize), in place of one this process has imported, or where
+    this process failed to import one (an optional import, made before the fork)."""
+    tried = {name.partition(".")[0] for name in sys.modules} | MissedImports.names | {"sitecustomize", "usercustomize"}
     folders = python_path_folders(python_path)
-    if _SERVER_PYTHON_PATH or any(module_names(folder) & imported for folder in folders):
+    if _SERVER_PYTHON_PATH or any(os.path.isfile(folder) or module_names(folder) & tried for folder in folders):
         return False
     # after the script's folder; a later copy of one of them goes (site.removeduppaths keeps the first)
     sys.path[1:] = folders + [entry for entry in sys.path[1:] if entry not in folders]
@@ -113,10 +128,10 @@ def run_command(request: dict) -> None:
     python_path = request["env"].get("PYTHONPATH", "")
     if python_path_folders(python_path) != _SERVER_PYTHON_PATH and not take_python_path(python_path):
         os.execve(sys.executable, [sys.executable, "-m", "crawler.cli", *request["args"]], request["env"])
+    sys.path[0] = request["cwd"]  # as `python -m` puts it: a crawler package there would be the one run
     import crawler.cli
 
     sys.argv = [crawler.cli.__file__, *request["args"]]
-    sys.path[0] = request["cwd"]  # as `python -m` puts it
     sys.exit(crawler.cli.main(request["args"]))
 
 

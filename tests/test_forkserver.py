@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 
 import pytest
 
@@ -58,9 +59,9 @@ print("probe:", "forked" if "tests" in sys.modules else "fresh", sys.path[1:], f
 def test_a_forked_command_has_the_sys_path_its_pythonpath_gives_a_subprocess(tmp_path):
     (tmp_path / "probe_settings.py").write_text(PROBE_SETTINGS)
     # relative and empty entries (the working directory), a repeated one, and one that sys.path
-    # holds further on (the standard library's zip, a file: no module of it imported), as Python reads them
-    python_path = os.pathsep.join([str(tmp_path), "relative", "", str(tmp_path),
-                                   *(entry for entry in sys.path if entry.endswith(".zip"))])
+    # holds further on (the standard library's zip, where there is no such file), as Python reads them
+    later = [entry for entry in sys.path if entry.endswith(".zip") and not os.path.exists(entry)]
+    python_path = os.pathsep.join([str(tmp_path), "relative", "", str(tmp_path), *later])
     environment = {**os.environ, "PYTHONPATH": python_path, "SCRAPY_SETTINGS_MODULE": "probe_settings"}
     args = ["crawl", "nosuchsite", "--replay"]
     forked = fork_server.run(command(*args), environment, tmp_path, timeout=120)
@@ -72,17 +73,44 @@ def test_a_forked_command_has_the_sys_path_its_pythonpath_gives_a_subprocess(tmp
     assert f"[{str(tmp_path)!r}, {str(tmp_path / 'relative')!r}, " in forked.stderr
 
 
-@pytest.mark.parametrize("module, source, said", [
-    ("sitecustomize.py", "import sys\nprint('sitecustomize ran', file=sys.stderr)\n", "sitecustomize ran"),
-    ("scrapy/__init__.py", "raise ImportError('scrapy shadowed')\n", "scrapy shadowed"),
-], ids=["sitecustomize", "a preloaded library"])
+@pytest.mark.parametrize("module, source, said, zipped", [
+    ("sitecustomize.py", "import sys\nprint('sitecustomize ran', file=sys.stderr)\n", "sitecustomize ran", False),
+    ("sitecustomize.py", "import sys\nprint('sitecustomize ran', file=sys.stderr)\n", "sitecustomize ran", True),
+    ("scrapy/__init__.py", "raise ImportError('scrapy shadowed')\n", "scrapy shadowed", False),
+    # trafilatura and htmldate try it, and do without it, when imported
+    ("cchardet.py", "import sys\nprint('cchardet tried', file=sys.stderr)\nraise ImportError\n", "cchardet tried",
+     False),
+], ids=["sitecustomize", "sitecustomize in a zip", "a preloaded library", "an optional import the server tried"])
 def test_a_pythonpath_module_python_imports_before_the_command_gets_a_fresh_interpreter(tmp_path, module, source,
-                                                                                        said):
-    (tmp_path / module).parent.mkdir(exist_ok=True)
-    (tmp_path / module).write_text(source)
-    environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
+                                                                                        said, zipped):
+    if zipped:
+        with zipfile.ZipFile(tmp_path / "modules.zip", "w") as archive:
+            archive.writestr(module, source)
+        python_path = tmp_path / "modules.zip"
+    else:
+        (tmp_path / module).parent.mkdir(exist_ok=True)
+        (tmp_path / module).write_text(source)
+        python_path = tmp_path
+    environment = {**os.environ, "PYTHONPATH": str(python_path)}
     args = ["crawl", "nosuchsite", "--replay"]
     forked = fork_server.run(command(*args), environment, ROOT, timeout=120)
     expected = subprocess.run(command(*args), env=environment, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert said in expected.stderr
+    assert (forked.returncode, forked.stdout, forked.stderr) == (expected.returncode, expected.stdout, expected.stderr)
+
+
+def test_a_crawler_package_in_the_working_directory_is_the_one_run_as_in_a_subprocess(tmp_path):
+    (tmp_path / "crawler").mkdir()
+    (tmp_path / "crawler" / "__init__.py").write_text("")
+    (tmp_path / "crawler" / "cli.py").write_text(textwrap.dedent("""\
+        import sys
+        def main(args):
+            print("the working directory's crawler")
+            return 7
+        if __name__ == "__main__":
+            sys.exit(main(sys.argv[1:]))
+        """))
+    forked = fork_server.run(command("--version"), dict(os.environ), tmp_path, timeout=120)
+    expected = subprocess.run(command("--version"), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert expected.stdout == "the working directory's crawler\n" and expected.returncode == 7
     assert (forked.returncode, forked.stdout, forked.stderr) == (expected.returncode, expected.stdout, expected.stderr)
