@@ -18,28 +18,31 @@ import time
 SPIN_ITERATIONS = 3_000_000  # a quarter of a second of Python on these machines
 
 
-def _spin(iterations: int) -> float:
-    """Seconds a pure-Python loop of `iterations` took (no memory traffic, no system calls)."""
+def _spin(iterations: int) -> tuple[float, float]:
+    """When a pure-Python loop of `iterations` (no memory traffic, no system calls) began and
+    ended, in seconds of the system-wide monotonic clock (time.perf_counter on Linux)."""
     started = time.perf_counter()
     total = 0
     for number in range(iterations):
         total += number
-    return time.perf_counter() - started
+    return started, time.perf_counter()
 
 
 def parallel_capacity(processes: int | None = None, rounds: int = 3) -> float:
     """The work `processes` CPU-bound processes (default: one a core) do at once, in units of
     what one does alone in the same time: `processes` on idle cores of their own, less where
     cores are threads of one physical core or the host is busy. The median of `rounds`
-    measurements (each the spin alone, then in every process at once), as a float >= 0."""
+    measurements (each the spin alone, then in every process at once: from the first start to
+    the last end, so that spins that ran one after the other count as such), as a float > 0."""
     processes = processes or os.cpu_count() or 1
     with multiprocessing.get_context("fork").Pool(processes) as pool:  # every process started now
         pool.map(_spin, [SPIN_ITERATIONS // 10] * processes, chunksize=1)
         samples = []
         for _ in range(rounds):
-            alone = pool.apply(_spin, (SPIN_ITERATIONS,))
-            together = max(pool.map(_spin, [SPIN_ITERATIONS] * processes, chunksize=1))
-            samples.append(processes * alone / together)
+            started, ended = pool.apply(_spin, (SPIN_ITERATIONS,))
+            spans = pool.map(_spin, [SPIN_ITERATIONS] * processes, chunksize=1)
+            together = max(end for _, end in spans) - min(start for start, _ in spans)
+            samples.append(processes * (ended - started) / together)
     return statistics.median(samples)
 
 
