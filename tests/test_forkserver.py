@@ -67,7 +67,8 @@ def test_a_forked_command_has_the_sys_path_its_pythonpath_gives_a_subprocess(tmp
     forked = fork_server.run(command(*args), environment, tmp_path, timeout=120)
     expected = subprocess.run(command(*args), env=environment, cwd=tmp_path, capture_output=True, text=True,
                               timeout=120)
-    assert forked.stderr.startswith("probe: forked ")  # the server's libraries: no fresh interpreter
+    # the server's libraries, no fresh interpreter (unless the server began with a PYTHONPATH of its own)
+    assert forked.stderr.startswith("probe: fresh " if fork_server.environment.get("PYTHONPATH") else "probe: forked ")
     assert (forked.returncode, forked.stdout, forked.stderr.replace("probe: forked", "probe: fresh", 1)) == \
         (expected.returncode, expected.stdout, expected.stderr)
     assert f"[{str(tmp_path)!r}, {str(tmp_path / 'relative')!r}, " in forked.stderr
