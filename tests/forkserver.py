@@ -4,8 +4,8 @@ A crawl's process spends about 1.2 s of CPU importing Scrapy, Twisted, SQLAlchem
 and the rest before it does anything, and the suite starts hundreds of them. This server imports
 those libraries once, then forks a child for each command: the child takes the command's working
 directory, environment, argv and output files, imports newscrawl's own packages afresh (they read
-settings from the environment when imported) and runs crawler.cli.main, so that it differs from
-`python -m crawler.cli` only in finding the libraries already imported. The idea and the name
+settings from the environment when imported) and runs crawler.cli as `python -m` does (runpy), so
+that it differs from `python -m crawler.cli` only in finding the libraries already imported. The idea and the name
 are those of multiprocessing's "forkserver" start method.
 
 A command whose PYTHONPATH differs from the server's gets the sys.path that PYTHONPATH would have
@@ -25,6 +25,7 @@ import importlib
 import importlib.machinery
 import json
 import os
+import runpy
 import sys
 import warnings
 
@@ -129,10 +130,9 @@ def run_command(request: dict) -> None:
     if python_path_folders(python_path) != _SERVER_PYTHON_PATH and not take_python_path(python_path):
         os.execve(sys.executable, [sys.executable, "-m", "crawler.cli", *request["args"]], request["env"])
     sys.path[0] = request["cwd"]  # as `python -m` puts it: a crawler package there would be the one run
-    import crawler.cli
-
-    sys.argv = [crawler.cli.__file__, *request["args"]]
-    sys.exit(crawler.cli.main(request["args"]))
+    sys.argv[1:] = request["args"]
+    runpy.run_module("crawler.cli", run_name="__main__", alter_sys=True)  # what `python -m` runs
+    sys.exit(0)  # (a module run to its end: the interpreter's exit status)
 
 
 def serve() -> None:

@@ -100,16 +100,14 @@ def test_a_pythonpath_module_python_imports_before_the_command_gets_a_fresh_inte
     assert (forked.returncode, forked.stdout, forked.stderr) == (expected.returncode, expected.stdout, expected.stderr)
 
 
-def test_a_crawler_package_in_the_working_directory_is_the_one_run_as_in_a_subprocess(tmp_path):
+def test_a_crawler_package_in_the_working_directory_is_the_one_run_as_python_m_runs_it(tmp_path):
     (tmp_path / "crawler").mkdir()
     (tmp_path / "crawler" / "__init__.py").write_text("")
     (tmp_path / "crawler" / "cli.py").write_text(textwrap.dedent("""\
         import sys
-        def main(args):
+        if __name__ == "__main__":  # run as `python -m` runs it
             print("the working directory's crawler")
-            return 7
-        if __name__ == "__main__":
-            sys.exit(main(sys.argv[1:]))
+            sys.exit(7)
         """))
     forked = fork_server.run(command("--version"), dict(os.environ), tmp_path, timeout=120)
     expected = subprocess.run(command("--version"), cwd=tmp_path, capture_output=True, text=True, timeout=120)
