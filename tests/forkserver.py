@@ -37,11 +37,11 @@ LIBRARIES = (
     "twisted.internet.defer", "twisted.internet.asyncioreactor", "trafilatura", "htmldate", "courlan",
     "dateparser", "feedparser", "warcio", "lxml.html", "w3lib.html", "tld",
     "scrapy.spidermiddlewares.referer", "twisted.internet.endpoints",
-    # (not tldextract, which reads its cache folder from the environment when imported)
     # RetryMiddleware's settings name an exception of this module, which a crawl then imports with
     # Scrapy's engine on the stack: its deprecated-class shims call inspect.stack(), whose cost is
     # the stack's depth times the modules loaded (CPython #92041), 120 ms a crawl there.
     "scrapy.core.downloader.handlers.http11",
+    # (not tldextract, which reads its cache folder from the environment when imported)
 )
 
 
@@ -99,15 +99,14 @@ def module_names(folder: str) -> set[str]:
 _SERVER_PYTHON_PATH = python_path_folders(os.environ.get("PYTHONPATH", ""))
 
 
-def take_python_path(python_path: str) -> bool:
-    """In the child, once in the command's working directory: sys.path as PYTHONPATH=python_path
-    would have begun it. False, sys.path left as it is, where that cannot be done: the server had
+def take_python_path(folders: list[str]) -> bool:
+    """In the child, once in the command's working directory: sys.path as a PYTHONPATH of these
+    folders (python_path_folders) would have begun it. False, sys.path left as it is, where that cannot be done: the server had
     a PYTHONPATH of its own (whose folders may have pushed later copies out of sys.path), an entry
     is a file (a zip, not read here), or a module in those folders would have been imported at
     start-up (sitecustomize, usercustomize), in place of one this process has imported, or where
     this process failed to import one (an optional import, made before the fork)."""
     tried = {name.partition(".")[0] for name in sys.modules} | MissedImports.names | {"sitecustomize", "usercustomize"}
-    folders = python_path_folders(python_path)
     if _SERVER_PYTHON_PATH or any(os.path.isfile(folder) or module_names(folder) & tried for folder in folders):
         return False
     # after the script's folder; a later copy of one of them goes (site.removeduppaths keeps the first)
@@ -126,8 +125,8 @@ def run_command(request: dict) -> None:
         opened = os.open(path, flags)
         os.dup2(opened, fd)
         os.close(opened)
-    python_path = request["env"].get("PYTHONPATH", "")
-    if python_path_folders(python_path) != _SERVER_PYTHON_PATH and not take_python_path(python_path):
+    folders = python_path_folders(request["env"].get("PYTHONPATH", ""))
+    if folders != _SERVER_PYTHON_PATH and not take_python_path(folders):
         os.execve(sys.executable, [sys.executable, "-m", "crawler.cli", *request["args"]], request["env"])
     sys.path[0] = request["cwd"]  # as `python -m` puts it: a crawler package there would be the one run
     sys.argv[1:] = request["args"]
