@@ -101,11 +101,12 @@ _SERVER_PYTHON_PATH = python_path_folders(os.environ.get("PYTHONPATH", ""))
 
 def take_python_path(folders: list[str]) -> bool:
     """In the child, once in the command's working directory: sys.path as a PYTHONPATH of these
-    folders (python_path_folders) would have begun it. False, sys.path left as it is, where that cannot be done: the server had
-    a PYTHONPATH of its own (whose folders may have pushed later copies out of sys.path), an entry
-    is a file (a zip, not read here), or a module in those folders would have been imported at
-    start-up (sitecustomize, usercustomize), in place of one this process has imported, or where
-    this process failed to import one (an optional import, made before the fork)."""
+    folders (python_path_folders) would have begun it. False, sys.path left as it is, where that
+    cannot be done: the server had a PYTHONPATH of its own (whose folders may have pushed later
+    copies out of sys.path), an entry is a file (a zip, not read here), or a module in those
+    folders would have been imported at start-up (sitecustomize, usercustomize), in place of one
+    this process has imported, or where this process failed to import one (an optional import,
+    made before the fork)."""
     tried = {name.partition(".")[0] for name in sys.modules} | MissedImports.names | {"sitecustomize", "usercustomize"}
     if _SERVER_PYTHON_PATH or any(os.path.isfile(folder) or module_names(folder) & tried for folder in folders):
         return False
